@@ -3,5 +3,14 @@
 from cem.data.build import SPLITS, ConceptData, DataConfig, Split, build, paper
 from cem.data.spec import SPECS, DatasetSpec, get_spec
 
-__all__ = ["SPLITS", "SPECS", "ConceptData", "DataConfig", "DatasetSpec", "Split", "build",
-           "get_spec", "paper"]
+__all__ = [
+    "SPLITS",
+    "SPECS",
+    "ConceptData",
+    "DataConfig",
+    "DatasetSpec",
+    "Split",
+    "build",
+    "get_spec",
+    "paper",
+]

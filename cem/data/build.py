@@ -68,15 +68,18 @@ class DataConfig:
         fr = tuple(float(f) for f in self.fractions)
         check(
             len(fr) == 3 and all(0 <= f <= 1 for f in fr) and abs(sum(fr) - 1) < 1e-9,
-            "fractions", self.fractions, "three numbers in [0, 1] (train, val, test) summing to 1",
+            "fractions",
+            self.fractions,
+            "three numbers in [0, 1] (train, val, test) summing to 1",
         )
         check(isinstance(self.seed, int) and self.seed >= 0, "seed", self.seed, "an integer >= 0")
         check(self.input_noise >= 0, "input_noise", self.input_noise, "a std >= 0")
         k = spec.n_concepts
         cn = self.concept_noise
         probs = list(cn) if isinstance(cn, (list, tuple)) else [cn]
-        check(len(probs) in (1, k), "concept_noise", cn,
-              f"one probability or {k} (one per concept)")
+        check(
+            len(probs) in (1, k), "concept_noise", cn, f"one probability or {k} (one per concept)"
+        )
         for p in probs:
             check(0 <= p <= 1, "concept_noise", cn, "probabilities in [0, 1]")
         check(0 <= self.task_noise <= 1, "task_noise", self.task_noise, "a probability in [0, 1]")
@@ -85,13 +88,21 @@ class DataConfig:
                 raise unknown("label_noise_splits", s, SPLITS)
         for i in self.hidden_concepts:
             check(
-                isinstance(i, int) and 0 <= i < k, "hidden_concepts", list(self.hidden_concepts),
+                isinstance(i, int) and 0 <= i < k,
+                "hidden_concepts",
+                list(self.hidden_concepts),
                 f"concept indices in 0..{k - 1}",
             )
-        check(len(set(self.hidden_concepts)) < k, "hidden_concepts", list(self.hidden_concepts),
-              "at most k-1 hidden concepts (one must stay supervised)")
         check(
-            self.lift_dim == 0 or self.lift_dim >= spec.n_features, "lift_dim", self.lift_dim,
+            len(set(self.hidden_concepts)) < k,
+            "hidden_concepts",
+            list(self.hidden_concepts),
+            "at most k-1 hidden concepts (one must stay supervised)",
+        )
+        check(
+            self.lift_dim == 0 or self.lift_dim >= spec.n_features,
+            "lift_dim",
+            self.lift_dim,
             f"0 (off) or an integer >= {spec.n_features} (the input dimension)",
         )
 
@@ -200,7 +211,8 @@ def build(cfg: DataConfig | None = None, **overrides: object) -> ConceptData:
         "fractions": list(cfg.fractions),
         "label_noise_splits": list(cfg.label_noise_splits),
         "sizes": sizes,
-        "feature_names": list(spec.feature_names) if not cfg.lift_dim
+        "feature_names": list(spec.feature_names)
+        if not cfg.lift_dim
         else [f"z{i + 1}" for i in range(n_features)],
         "concept_names": list(spec.concept_names),
         "task_name": spec.task_name,
@@ -216,5 +228,15 @@ def paper(name: str) -> ConceptData:
     return build(name=name, protocol="paper", seed=42)
 
 
-__all__ = ["SPLITS", "PROTOCOLS", "Split", "DataConfig", "ConceptData", "build", "paper",
-           "split_sizes", "lift", "CemError"]
+__all__ = [
+    "SPLITS",
+    "PROTOCOLS",
+    "Split",
+    "DataConfig",
+    "ConceptData",
+    "build",
+    "paper",
+    "split_sizes",
+    "lift",
+    "CemError",
+]

@@ -35,8 +35,15 @@ def trig_features(h: np.ndarray) -> np.ndarray:
     """Trig inputs from latents h = (a, b, z): (n, 3) -> (n, 7)."""
     a, b, z = h[:, 0], h[:, 1], h[:, 2]
     return np.stack(
-        [np.sin(a) + a, np.cos(a) + a, np.sin(b) + b, np.cos(b) + b,
-         np.sin(z) + z, np.cos(z) + z, a**2 + b**2 + z**2],
+        [
+            np.sin(a) + a,
+            np.cos(a) + a,
+            np.sin(b) + b,
+            np.cos(b) + b,
+            np.sin(z) + z,
+            np.cos(z) + z,
+            a**2 + b**2 + z**2,
+        ],
         axis=1,
     )
 
