@@ -1,0 +1,141 @@
+"""A LightningDataModule over in-memory tensors.
+
+The synthetic datasets are a few thousand rows, so there are no worker processes and no
+``DataLoader``: a training batch is a slice of a seeded permutation of tensors that already sit on
+the model's device (moved once, not per step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+
+from cem.data.build import SPLITS, ConceptData, DataConfig, build
+from cem.errors import check
+
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+class InMemoryLoader:
+    """Yields (x (B, d), c (B, k), y (B,)) slices of a fresh seeded permutation when shuffled."""
+
+    def __init__(
+        self, tensors: Batch, batch_size: int, shuffle: bool, generator: torch.Generator | None
+    ) -> None:
+        self.tensors, self.batch_size, self.shuffle = tensors, batch_size, shuffle
+        self.generator = generator
+
+    def __len__(self) -> int:
+        return -(-len(self.tensors[0]) // self.batch_size)
+
+    def __iter__(self) -> Iterator[Batch]:
+        n = len(self.tensors[0])
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator).to(self.tensors[0].device)
+            data = tuple(t[order] for t in self.tensors)  # one gather per epoch, then views
+        else:
+            data = self.tensors
+        for start in range(0, n, self.batch_size):
+            yield tuple(t[start : start + self.batch_size] for t in data)  # type: ignore[misc]
+
+
+class ConceptDataModule(pl.LightningDataModule):
+    """Serves a :class:`ConceptData` as (x float32, c float32, y int64) batches.
+
+    Build it from a generated dataset, a ``DataConfig`` / keyword settings, or a saved file::
+
+        ConceptDataModule(build(name="xor"))
+        ConceptDataModule.from_config(name="dot", protocol="paper")
+        ConceptDataModule.from_file("dot.npz")
+
+    Parameters
+    ----------
+    data : the splits and their metadata
+    batch_size : training batch size (evaluation uses ``eval_batch_size``, default the whole split)
+    seed : seed of the shuffling permutations (the same seed gives the same batch order)
+    """
+
+    def __init__(
+        self,
+        data: ConceptData,
+        batch_size: int = 256,
+        seed: int = 0,
+        eval_batch_size: int | None = None,
+    ) -> None:
+        super().__init__()
+        check(
+            isinstance(batch_size, int) and batch_size >= 1,
+            "batch_size",
+            batch_size,
+            "an integer >= 1",
+        )
+        self.data, self.batch_size, self.seed = data, batch_size, seed
+        self.eval_batch_size = eval_batch_size
+        self.tensors: dict[str, Batch] = {
+            s: (
+                torch.as_tensor(data[s].x, dtype=torch.float32),
+                torch.as_tensor(data[s].c, dtype=torch.float32),
+                torch.as_tensor(data[s].y, dtype=torch.int64),
+            )
+            for s in SPLITS
+        }
+        self.generator = torch.Generator().manual_seed(seed)
+
+    @classmethod
+    def from_config(
+        cls, cfg: DataConfig | None = None, batch_size: int = 256, seed: int = 0, **settings: object
+    ) -> ConceptDataModule:
+        return cls(build(cfg, **settings), batch_size=batch_size, seed=seed)
+
+    @classmethod
+    def from_file(cls, path: str | Path, batch_size: int = 256, seed: int = 0) -> ConceptDataModule:
+        from cem.data.io import load
+
+        return cls(load(path), batch_size=batch_size, seed=seed)
+
+    # ---- shapes the model needs ----
+    @property
+    def n_features(self) -> int:
+        return self.tensors["train"][0].shape[1]
+
+    @property
+    def n_concepts(self) -> int:
+        return self.tensors["train"][1].shape[1]
+
+    @property
+    def n_classes(self) -> int:
+        return int(max(int(t[2].max()) for t in self.tensors.values() if len(t[2])) + 1)
+
+    @property
+    def supervised(self) -> torch.Tensor:
+        """(k,) bool: concepts with training supervision (hidden concepts are False)."""
+        return torch.as_tensor(self.data.supervised)
+
+    def concept_pos_weight(self) -> torch.Tensor:
+        """(k,) n_negative / n_positive per concept on the training split (for imbalance)."""
+        c = self.data["train"].c
+        pos = np.clip(c.sum(0), 1, None)
+        return torch.as_tensor((len(c) - c.sum(0)) / pos, dtype=torch.float32)
+
+    def to(self, device: torch.device | str) -> ConceptDataModule:
+        """Move every split to ``device`` once (a no-op when already there)."""
+        self.tensors = {s: tuple(t.to(device) for t in ts) for s, ts in self.tensors.items()}  # type: ignore[misc]
+        return self
+
+    # ---- loaders ----
+    def _loader(self, split: str, shuffle: bool) -> InMemoryLoader:
+        size = self.batch_size if shuffle else (self.eval_batch_size or len(self.tensors[split][0]))
+        return InMemoryLoader(self.tensors[split], max(size, 1), shuffle, self.generator)
+
+    def train_dataloader(self) -> InMemoryLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> InMemoryLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> InMemoryLoader:
+        return self._loader("test", shuffle=False)

@@ -1,0 +1,1 @@
+"""Pure metric functions: classification, interventions, alignment (CAS), impurity (OIS/NIS)."""

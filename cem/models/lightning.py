@@ -1,0 +1,235 @@
+"""The LightningModule that trains every concept model of the registry.
+
+It builds its network from the model config (so a checkpoint reloads without the config file),
+uses manual optimisation so that a training step is exactly zero_grad → forward → backward → step
+(no per-step closures, host syncs or metric computation), and logs whole-split metrics under
+``train/…``, ``val/…``, ``test/…``.
+
+Training stages: ``joint`` (α·concept loss + task loss), and for Sequential / Independent CBMs
+``concepts`` (x→c alone) followed by ``task_predicted`` (c2y on the frozen extractor's predicted
+concepts) or ``task_true`` (c2y on the true concepts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from hydra.utils import instantiate
+from torch.nn import functional as F
+
+from cem.errors import unknown
+from cem.metrics.classification import concept_metrics, task_metrics
+from cem.models.concept_models import ConceptBottleneckModel, ConceptEmbeddingModel, ConceptOutput
+from cem.models.registry import VARIANTS, build_model, resolve
+
+STAGES: tuple[str, ...] = ("joint", "concepts", "task_predicted", "task_true")
+
+
+def stages_for(model_name: str) -> list[str]:
+    """The training stages of a model variant, in order."""
+    training = VARIANTS[model_name].training
+    return {
+        "joint": ["joint"],
+        "sequential": ["concepts", "task_predicted"],
+        "independent": ["concepts", "task_true"],
+    }[training]
+
+
+class ConceptLightningModule(pl.LightningModule):
+    """Trains a concept model (CBM family, CEM, no-concept DNN).
+
+    Parameters
+    ----------
+    model : model config (see ``cem.models.registry.DEFAULTS``); validated here
+    n_features, n_concepts, n_out : d, k and task logits (1 for binary tasks)
+    supervised : (k,) which concepts have supervision (hidden concepts: False); default all
+    pos_weight : (k,) BCE positive weights for imbalanced concepts (``concept_weights: balanced``)
+    stage : first training stage (see module docstring)
+    """
+
+    def __init__(
+        self,
+        model: Mapping[str, Any],
+        n_features: int,
+        n_concepts: int,
+        n_out: int = 1,
+        supervised: Sequence[bool] | None = None,
+        pos_weight: Sequence[float] | None = None,
+        stage: str = "joint",
+    ) -> None:
+        super().__init__()
+        model = resolve(model)
+        self.save_hyperparameters(
+            {
+                "model": model,
+                "n_features": n_features,
+                "n_concepts": n_concepts,
+                "n_out": n_out,
+                "supervised": None if supervised is None else list(supervised),
+                "pos_weight": None if pos_weight is None else list(pos_weight),
+                "stage": stage,
+            }
+        )
+        self.cfg = model
+        self.net = build_model(model, n_features, n_concepts, n_out)
+        self.automatic_optimization = False
+        self.stage = stage
+        variant = VARIANTS[model["name"]]
+        self.alpha = float(model["concept_loss_weight"]) if variant.has_concepts else 0.0
+        self.task_weight = float(model["task_loss_weight"])
+        self.p_int = (
+            float(model["training_intervention_prob"])
+            if isinstance(self.net, ConceptEmbeddingModel)
+            else 0.0
+        )
+        self.per_batch = model["intervention_granularity"] == "batch"
+        sup = torch.ones(n_concepts) if supervised is None else torch.as_tensor(supervised).float()
+        self.register_buffer("supervised", sup, persistent=False)
+        pw = None if pos_weight is None else torch.as_tensor(pos_weight, dtype=torch.float32)
+        self.register_buffer("pos_weight", pw, persistent=False)
+        self._outputs: list[tuple[ConceptOutput, torch.Tensor, torch.Tensor]] = []
+
+    # ---- stage ----
+    @property
+    def stage(self) -> str:
+        return self._stage
+
+    @stage.setter
+    def stage(self, value: str) -> None:
+        if value not in STAGES:
+            raise unknown("stage", value, STAGES)
+        self._stage = value
+        # Second stages train c2y alone on a frozen extractor.
+        frozen = value in ("task_predicted", "task_true")
+        for p in self.net.concept_parameters():
+            p.requires_grad_(not frozen)
+
+    # ---- loss ----
+    def concept_loss(self, c_logits: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Mean BCE over supervised concepts: c_logits, c (B, k)."""
+        bce = F.binary_cross_entropy_with_logits(
+            c_logits, c, pos_weight=self.pos_weight, reduction="none"
+        )
+        return (bce * self.supervised).sum() / (self.supervised.sum() * len(c))
+
+    def task_loss(self, y_logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """BCE for a binary task (y_logits (B, 1)), cross-entropy for (B, C)."""
+        if y_logits.shape[1] == 1:
+            return F.binary_cross_entropy_with_logits(y_logits.squeeze(1), y.to(y_logits.dtype))
+        return F.cross_entropy(y_logits, y)
+
+    def loss(self, out: ConceptOutput, c: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.stage == "concepts":
+            return self.concept_loss(out.c_logits, c)
+        loss = self.task_weight * self.task_loss(out.y_logits, y)
+        if self.stage == "joint" and self.alpha > 0 and out.c_logits is not None:
+            loss = loss + self.alpha * self.concept_loss(out.c_logits, c)
+        return loss
+
+    # ---- training ----
+    def forward(
+        self, x: torch.Tensor, c_int: torch.Tensor | None = None, mask: torch.Tensor | None = None
+    ) -> ConceptOutput:
+        return self.net(x, c_int, mask)
+
+    def _train_intervention(self, c: torch.Tensor) -> torch.Tensor | None:
+        if self.stage == "task_true":
+            return torch.ones_like(c, dtype=torch.bool)  # independent CBM: c2y reads true concepts
+        if self.p_int > 0 and self.stage == "joint":
+            # RandInt: each concept is replaced by its true value with probability p_int.
+            shape = (1, c.shape[1]) if self.per_batch else c.shape
+            return (torch.rand(shape, device=c.device) < self.p_int).expand_as(c)
+        return None
+
+    def on_fit_start(self) -> None:
+        dm = getattr(self.trainer, "datamodule", None)
+        if dm is not None and hasattr(dm, "to"):
+            dm.to(self.device)  # data moves to the device once, not per step
+        self._loss_sum = torch.zeros((), device=self.device)
+        self._steps = 0
+
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        x, c, y = batch
+        mask = self._train_intervention(c)
+        out = self.net(x, c if mask is not None else None, mask)
+        loss = self.loss(out, c, y)
+        opt = self.optimizers()
+        opt.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        opt.step()
+        self._loss_sum += loss.detach()
+        self._steps += 1
+        return loss
+
+    def on_train_epoch_end(self) -> None:
+        mean = self._loss_sum / max(self._steps, 1)
+        self.log("train/loss", mean, prog_bar=True)
+        sched = self.lr_schedulers()
+        if sched is not None:
+            if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                sched.step(float(mean))  # one host sync per epoch, none per step
+            else:
+                sched.step()
+        self._loss_sum.zero_()
+        self._steps = 0
+
+    def on_train_end(self) -> None:
+        net = self.net
+        dm = getattr(self.trainer, "datamodule", None)
+        if isinstance(net, ConceptBottleneckModel) and net.bottleneck == "logit" and dm is not None:
+            net.set_intervention_logits(dm.tensors["train"][0].to(self.device))
+
+    def configure_optimizers(self) -> Any:
+        if self.stage == "concepts":
+            params = self.net.concept_parameters()
+        elif self.stage in ("task_predicted", "task_true"):
+            params = self.net.head_parameters()
+        else:
+            params = list(self.net.parameters())
+        optimizer = instantiate(self.cfg["optimizer"])(params)
+        if not self.cfg.get("scheduler"):
+            return optimizer
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": instantiate(self.cfg["scheduler"])(optimizer),
+        }
+
+    # ---- evaluation: whole-split metrics ----
+    def _eval_step(self, batch: tuple[torch.Tensor, ...]) -> None:
+        x, c, y = batch
+        self._outputs.append((self.net(x), c, y))
+
+    def _eval_end(self, prefix: str) -> None:
+        outs, self._outputs = self._outputs, []
+        out = ConceptOutput(
+            torch.cat([o.y_logits for o, _, _ in outs]),
+            None if outs[0][0].c_logits is None else torch.cat([o.c_logits for o, _, _ in outs]),
+            None,
+        )
+        c = torch.cat([b for _, b, _ in outs])
+        y = torch.cat([b for _, _, b in outs])
+        metrics = {"loss": float(self.loss(out, c, y)), **split_metrics(out, c, y)}
+        self.log_dict({f"{prefix}/{k}": v for k, v in metrics.items()}, prog_bar=False)
+
+    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        self._eval_step(batch)
+
+    def on_validation_epoch_end(self) -> None:
+        self._eval_end("val")
+
+    def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        self._eval_step(batch)
+
+    def on_test_epoch_end(self) -> None:
+        self._eval_end("test")
+
+
+def split_metrics(out: ConceptOutput, c: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    """Task metrics, plus concept metrics when the model has concepts."""
+    metrics = task_metrics(out.y_logits, y)
+    if out.c_logits is not None:
+        metrics.update(concept_metrics(out.c_logits, c))
+    return metrics

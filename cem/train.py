@@ -1,0 +1,276 @@
+"""The training entry point: ``run(cfg) -> RunResult``. The only place that builds a Trainer.
+
+The same function serves Python users, ``cem-train`` and sweeps::
+
+    from cem.train import run
+    result = run({"dataset": {"name": "xor"}, "model": {"name": "cem"},
+                  "trainer": {"max_epochs": 50}, "seed": 0})
+    result.metrics["test/task_acc"]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+
+from cem import __version__
+from cem.data.build import SPLITS, DataConfig, build
+from cem.data.datamodule import ConceptDataModule
+from cem.errors import CemError, check
+from cem.models.inference import predict
+from cem.models.lightning import ConceptLightningModule, split_metrics, stages_for
+from cem.models.registry import resolve
+from cem.progress import PlainProgress, use_progress_bar
+
+TRAINER_DEFAULTS: dict[str, Any] = {
+    "max_epochs": 500,
+    "accelerator": "auto",
+    "devices": 1,
+    "check_val_every_n_epoch": 30,
+    "early_stopping_patience": 15,  # validation checks; 0 turns early stopping off
+    "progress": "auto",  # auto: a bar on a terminal, plain lines otherwise; or bar / plain / none
+    "num_threads": 0,  # torch intra-op threads for this run; 0 leaves torch's default
+    "fast_dev_run": False,
+}
+DATASET_DEFAULTS: dict[str, Any] = {
+    **{f.name: f.default for f in fields(DataConfig) if f.name != "hidden_concepts"},
+    "hidden_concepts": [],
+    "protocol": "paper",
+    "path": None,
+    "batch_size": 256,
+}
+
+
+@dataclass
+class RunResult:
+    """What a run returns: final metrics (``train/…``, ``val/…``, ``test/…``), the trained module,
+    its data and the resolved config."""
+
+    metrics: dict[str, Any]
+    module: ConceptLightningModule
+    datamodule: ConceptDataModule
+    config: dict[str, Any]
+
+
+def _plain(cfg: Any) -> dict[str, Any]:
+    if cfg is None:
+        return {}
+    if not isinstance(cfg, Mapping):
+        from omegaconf import DictConfig, OmegaConf
+
+        if isinstance(cfg, DictConfig):
+            return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+        raise CemError(f"config type={type(cfg).__name__!r} is invalid; allowed: dict, DictConfig")
+    try:
+        from omegaconf import DictConfig, OmegaConf
+
+        if isinstance(cfg, DictConfig):
+            return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+    except ImportError:  # pragma: no cover
+        pass
+    return {k: _plain(v) if isinstance(v, Mapping) else v for k, v in cfg.items()}
+
+
+def resolve_config(cfg: Any = None) -> dict[str, Any]:
+    """Fill a partial run config with defaults and validate every group."""
+    cfg = _plain(cfg)
+    unknown_keys = set(cfg) - {"dataset", "model", "trainer", "seed", "output_dir", "hydra"}
+    if unknown_keys:
+        raise CemError(
+            f"config key {sorted(unknown_keys)[0]!r} is unknown; "
+            "allowed: dataset, model, trainer, seed, output_dir"
+        )
+    out = {
+        "seed": cfg.get("seed", 0),
+        "dataset": {**DATASET_DEFAULTS, **_plain(cfg.get("dataset"))},
+        "model": resolve(_plain(cfg.get("model"))),
+        "trainer": {**TRAINER_DEFAULTS, **_plain(cfg.get("trainer"))},
+        "output_dir": cfg.get("output_dir"),
+    }
+    check(isinstance(out["seed"], int) and out["seed"] >= 0, "seed", out["seed"], "an integer >= 0")
+    t = out["trainer"]
+    for key in t:
+        if key not in TRAINER_DEFAULTS:
+            raise CemError(f"trainer.{key} is unknown; allowed: {', '.join(TRAINER_DEFAULTS)}")
+    me = t["max_epochs"]
+    check(
+        isinstance(me, int) and not isinstance(me, bool) and me >= 1,
+        "trainer.max_epochs",
+        me,
+        "an integer >= 1",
+    )
+    ce = t["check_val_every_n_epoch"]
+    check(isinstance(ce, int) and ce >= 1, "trainer.check_val_every_n_epoch", ce, "an integer >= 1")
+    check(
+        t["progress"] in ("auto", "bar", "plain", "none"),
+        "trainer.progress",
+        t["progress"],
+        "auto, bar, plain, none",
+    )
+    bs = out["dataset"]["batch_size"]
+    check(isinstance(bs, int) and bs >= 1, "dataset.batch_size", bs, "an integer >= 1")
+    return out
+
+
+def make_datamodule(dataset: Mapping[str, Any], seed: int) -> ConceptDataModule:
+    """Build (or load, when ``path`` is set) the dataset of a resolved config."""
+    ds = dict(dataset)
+    path, batch_size = ds.pop("path"), ds.pop("batch_size")
+    if path:
+        return ConceptDataModule.from_file(path, batch_size=batch_size, seed=seed)
+    known = {f.name for f in fields(DataConfig)}
+    for key in ds:
+        if key not in known:
+            raise CemError(f"dataset.{key} is unknown; allowed: {', '.join(sorted(known))}, path")
+    ds["fractions"] = tuple(ds["fractions"])
+    ds["label_noise_splits"] = tuple(ds["label_noise_splits"])
+    return ConceptDataModule(build(DataConfig(**ds)), batch_size=batch_size, seed=seed)
+
+
+def _trainer(
+    t: Mapping[str, Any], output_dir: Path | None, stage: str, n_stages: int
+) -> pl.Trainer:
+    callbacks: list[pl.Callback] = []
+    if t["early_stopping_patience"] and stage in ("joint", "concepts"):
+        callbacks.append(EarlyStopping("val/loss", patience=t["early_stopping_patience"]))
+    show_bar = use_progress_bar(t["progress"])
+    if t["progress"] in ("auto", "plain") and not show_bar:
+        callbacks.append(PlainProgress(stage if n_stages > 1 else ""))
+    logger: Any = False
+    if output_dir is not None:
+        from pytorch_lightning.loggers import CSVLogger
+
+        logger = CSVLogger(str(output_dir), name="", version=f"log_{stage}")
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=str(output_dir),
+                filename="last",
+                save_top_k=0,
+                save_last=True,
+                enable_version_counter=False,
+            )
+        )
+    return pl.Trainer(
+        max_epochs=t["max_epochs"],
+        accelerator=t["accelerator"],
+        devices=t["devices"],
+        check_val_every_n_epoch=t["check_val_every_n_epoch"],
+        num_sanity_val_steps=0,
+        logger=logger,
+        callbacks=callbacks,
+        enable_checkpointing=output_dir is not None,
+        enable_progress_bar=show_bar,
+        enable_model_summary=False,
+        fast_dev_run=t["fast_dev_run"],
+        log_every_n_steps=10**9,  # we log once per epoch, never per step
+    )
+
+
+def evaluate(module: ConceptLightningModule, dm: ConceptDataModule) -> dict[str, float]:
+    """Whole-split metrics for train, val and test under keys ``split/metric``."""
+    metrics: dict[str, float] = {}
+    for split in SPLITS:
+        x, c, y = dm.tensors[split]
+        if len(y) == 0:
+            continue
+        out = predict(module.net, x, None, None)
+        metrics.update({f"{split}/{k}": v for k, v in split_metrics(out, c, y).items()})
+    return metrics
+
+
+def run(cfg: Any = None) -> RunResult:
+    """Train, then measure, one model on one dataset with one seed.
+
+    Parameters
+    ----------
+    cfg : dict or DictConfig with optional groups ``dataset`` (DataConfig fields, ``path`` to load
+        a saved file, ``batch_size``), ``model`` (see ``cem.models.registry.DEFAULTS``), ``trainer``
+        (``TRAINER_DEFAULTS``), ``seed`` (model seed) and ``output_dir`` (where ``metrics.json``,
+        ``last.ckpt`` and CSV logs go; nothing is written when absent).
+
+    Returns
+    -------
+    RunResult with ``metrics`` such as ``test/task_acc``, ``test/concept_acc``, ``epochs``,
+    ``wall_time_s``. The same config and seed give the same metrics on CPU.
+    """
+    cfg = resolve_config(cfg)
+    t0 = time.perf_counter()
+    seed, t = cfg["seed"], cfg["trainer"]
+    output_dir = Path(cfg["output_dir"]) if cfg["output_dir"] else None
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    threads = torch.get_num_threads()
+    if t["num_threads"]:
+        torch.set_num_threads(int(t["num_threads"]))
+    devices = list(range(torch.cuda.device_count()))
+    try:
+        # Seed torch inside a forked RNG so that a run never changes the caller's global state.
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            dm = make_datamodule(cfg["dataset"], seed)
+            model_cfg = cfg["model"]
+            stages = stages_for(model_cfg["name"])
+            pos_weight = (
+                dm.concept_pos_weight().tolist()
+                if model_cfg["concept_weights"] == "balanced"
+                else None
+            )
+            n_out = 1 if dm.n_classes <= 2 else dm.n_classes
+            module = ConceptLightningModule(
+                model_cfg,
+                dm.n_features,
+                dm.n_concepts,
+                n_out,
+                supervised=dm.supervised.tolist(),
+                pos_weight=pos_weight,
+                stage=stages[0],
+            )
+            epochs = 0
+            for stage in stages:
+                module.stage = stage
+                trainer = _trainer(t, output_dir, stage, len(stages))
+                trainer.fit(module, datamodule=dm)
+                epochs += trainer.current_epoch
+            metrics: dict[str, Any] = evaluate(module, dm)
+    finally:
+        torch.set_num_threads(threads)
+    metrics.update({"epochs": epochs, "wall_time_s": time.perf_counter() - t0})
+    if output_dir is not None:
+        write_metrics(output_dir, cfg, metrics)
+    return RunResult(metrics, module, dm, cfg)
+
+
+def write_metrics(output_dir: Path, cfg: Mapping[str, Any], metrics: Mapping[str, Any]) -> Path:
+    """Write ``metrics.json`` (config, metrics, versions) atomically into ``output_dir``."""
+    import numpy
+    import sklearn
+
+    record = {
+        "status": "completed",
+        "dataset": cfg["dataset"].get("name"),
+        "model": cfg["model"]["name"],
+        "seed": cfg["seed"],
+        "metrics": dict(metrics),
+        "config": cfg,
+        "versions": {
+            "cem-bench": __version__,
+            "torch": torch.__version__,
+            "pytorch-lightning": pl.__version__,
+            "numpy": numpy.__version__,
+            "scikit-learn": sklearn.__version__,
+        },
+    }
+    path = output_dir / "metrics.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=2, default=str))
+    os.replace(tmp, path)
+    return path
