@@ -23,7 +23,7 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from cem import __version__
-from cem.data.build import SPLITS, DataConfig, build
+from cem.data.dataset import SPLITS, DataConfig, build
 from cem.data.datamodule import ConceptDataModule
 from cem.errors import CemError, check
 from cem.models.inference import predict

@@ -14,25 +14,42 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from cem.data.build import SPLITS, ConceptData, DataConfig, build
+from cem.data.dataset import SPLITS, ConceptData, DataConfig, build
 from cem.errors import check
 
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 class InMemoryLoader:
-    """Yields (x (B, d), c (B, k), y (B,)) slices of a fresh seeded permutation when shuffled."""
+    """Yields (x (B, d), c (B, k), y (B,)) slices of a fresh seeded permutation when shuffled.
+
+    With ``epoch_batches=True`` it yields, once per pass, the *list* of an epoch's batches: the
+    Lightning module then runs the epoch's optimisation steps in one ``training_step``, which
+    pays Lightning's per-batch hook overhead once an epoch instead of once a step (the data are
+    tiny, so that overhead would otherwise dominate). The steps and their order are unchanged.
+    """
 
     def __init__(
-        self, tensors: Batch, batch_size: int, shuffle: bool, generator: torch.Generator | None
+        self,
+        tensors: Batch,
+        batch_size: int,
+        shuffle: bool,
+        generator: torch.Generator | None,
+        epoch_batches: bool = False,
     ) -> None:
         self.tensors, self.batch_size, self.shuffle = tensors, batch_size, shuffle
-        self.generator = generator
+        self.generator, self.epoch_batches = generator, epoch_batches
 
     def __len__(self) -> int:
-        return -(-len(self.tensors[0]) // self.batch_size)
+        return 1 if self.epoch_batches else -(-len(self.tensors[0]) // self.batch_size)
 
-    def __iter__(self) -> Iterator[Batch]:
+    def __iter__(self) -> Iterator[Batch | list[Batch]]:
+        if self.epoch_batches:
+            yield list(self._batches())
+        else:
+            yield from self._batches()
+
+    def _batches(self) -> Iterator[Batch]:
         n = len(self.tensors[0])
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator).to(self.tensors[0].device)
@@ -127,12 +144,19 @@ class ConceptDataModule(pl.LightningDataModule):
         return self
 
     # ---- loaders ----
-    def _loader(self, split: str, shuffle: bool) -> InMemoryLoader:
+    def _loader(self, split: str, shuffle: bool, epoch_batches: bool = False) -> InMemoryLoader:
         size = self.batch_size if shuffle else (self.eval_batch_size or len(self.tensors[split][0]))
-        return InMemoryLoader(self.tensors[split], max(size, 1), shuffle, self.generator)
+        return InMemoryLoader(
+            self.tensors[split], max(size, 1), shuffle, self.generator, epoch_batches
+        )
+
+    def batches(self, split: str = "train", shuffle: bool = True) -> InMemoryLoader:
+        """Plain (x, c, y) minibatches of ``batch_size`` (for loops outside Lightning)."""
+        return InMemoryLoader(self.tensors[split], self.batch_size, shuffle, self.generator)
 
     def train_dataloader(self) -> InMemoryLoader:
-        return self._loader("train", shuffle=True)
+        """One item per epoch: the list of that epoch's shuffled minibatches."""
+        return self._loader("train", shuffle=True, epoch_batches=True)
 
     def val_dataloader(self) -> InMemoryLoader:
         return self._loader("val", shuffle=False)

@@ -14,6 +14,8 @@ y : (n,) int64 binary task label
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 Rng = np.random.RandomState | np.random.Generator
@@ -31,17 +33,24 @@ def xor(n: int, rng: Rng) -> Arrays:
     return x, c, y
 
 
+# libm's sin/cos, element by element: NumPy's SIMD (AVX-512) kernels may differ from libm by an
+# ulp on some CPUs (numpy/numpy#23523), which would make Trig's bytes depend on the machine.
+_sin = np.frompyfunc(math.sin, 1, 1)
+_cos = np.frompyfunc(math.cos, 1, 1)
+
+
 def trig_features(h: np.ndarray) -> np.ndarray:
-    """Trig inputs from latents h = (a, b, z): (n, 3) -> (n, 7)."""
+    """Trig inputs from latents h = (a, b, z): (n, 3) -> (n, 7), the same bytes on every CPU."""
     a, b, z = h[:, 0], h[:, 1], h[:, 2]
+    sin, cos = _sin(h).astype(np.float64), _cos(h).astype(np.float64)
     return np.stack(
         [
-            np.sin(a) + a,
-            np.cos(a) + a,
-            np.sin(b) + b,
-            np.cos(b) + b,
-            np.sin(z) + z,
-            np.cos(z) + z,
+            sin[:, 0] + a,
+            cos[:, 0] + a,
+            sin[:, 1] + b,
+            cos[:, 1] + b,
+            sin[:, 2] + z,
+            cos[:, 2] + z,
             a**2 + b**2 + z**2,
         ],
         axis=1,

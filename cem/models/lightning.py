@@ -18,6 +18,8 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
+from pytorch_lightning.plugins.precision import Precision
+from pytorch_lightning.strategies import SingleDeviceStrategy
 from torch.nn import functional as F
 
 from cem.errors import unknown
@@ -150,19 +152,37 @@ class ConceptLightningModule(pl.LightningModule):
             dm.to(self.device)  # data moves to the device once, not per step
         self._loss_sum = torch.zeros((), device=self.device)
         self._steps = 0
+        # Plain fp32 on one device needs none of Lightning's backward/step plumbing (scalers,
+        # gradient sync), so the step then calls autograd and the optimiser directly.
+        self._direct = type(self.trainer.precision_plugin) is Precision and isinstance(
+            self.trainer.strategy, SingleDeviceStrategy
+        )
 
-    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        x, c, y = batch
-        mask = self._train_intervention(c)
-        out = self.net(x, c if mask is not None else None, mask)
-        loss = self.loss(out, c, y)
+    def training_step(
+        self, batch: tuple[torch.Tensor, ...] | list[tuple[torch.Tensor, ...]], batch_idx: int
+    ) -> torch.Tensor:
+        """One optimisation step per minibatch: ``batch`` is one (x, c, y) or an epoch's list."""
+        batches = batch if isinstance(batch, list) else [batch]
         opt = self.optimizers()
-        opt.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        opt.step()
-        self._loss_sum += loss.detach()
-        self._steps += 1
-        return loss
+        total = torch.zeros((), device=self.device)
+        for x, c, y in batches:
+            mask = self._train_intervention(c)
+            out = self.net(x, c if mask is not None else None, mask)
+            loss = self.loss(out, c, y)
+            if self._direct:
+                opt.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                opt._on_before_step()  # keeps Lightning's step count (global_step) right
+                opt.optimizer.step()
+                opt._on_after_step()
+            else:
+                opt.zero_grad(set_to_none=True)
+                self.manual_backward(loss)
+                opt.step()
+            total = total + loss.detach()
+        self._loss_sum = self._loss_sum + total
+        self._steps += len(batches)
+        return total / len(batches)
 
     def on_train_epoch_end(self) -> None:
         mean = self._loss_sum / max(self._steps, 1)
@@ -173,7 +193,7 @@ class ConceptLightningModule(pl.LightningModule):
                 sched.step(float(mean))  # one host sync per epoch, none per step
             else:
                 sched.step()
-        self._loss_sum.zero_()
+        self._loss_sum = torch.zeros((), device=self.device)
         self._steps = 0
 
     def on_train_end(self) -> None:

@@ -17,7 +17,7 @@ and task label flips, and *hidden* concepts (no supervision, kept for evaluation
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
@@ -43,6 +43,14 @@ class Split:
         return len(self.y)
 
 
+def _is_int(v: object) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _is_num(v: object) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
 @dataclass
 class DataConfig:
     """Every setting that determines a dataset's bytes (recorded verbatim in saved metadata)."""
@@ -64,31 +72,39 @@ class DataConfig:
         """Raise ``CemError`` naming the first bad field."""
         if self.protocol not in PROTOCOLS:
             raise unknown("protocol", self.protocol, PROTOCOLS)
-        check(isinstance(self.size, int) and self.size > 0, "size", self.size, "an integer > 0")
-        fr = tuple(float(f) for f in self.fractions)
+        check(_is_int(self.size) and self.size > 0, "size", self.size, "an integer > 0")
+        fr = tuple(self.fractions) if isinstance(self.fractions, (list, tuple)) else ()
         check(
-            len(fr) == 3 and all(0 <= f <= 1 for f in fr) and abs(sum(fr) - 1) < 1e-9,
+            len(fr) == 3
+            and all(_is_num(f) and 0 <= f <= 1 for f in fr)
+            and abs(sum(fr) - 1) < 1e-9,
             "fractions",
             self.fractions,
             "three numbers in [0, 1] (train, val, test) summing to 1",
         )
-        check(isinstance(self.seed, int) and self.seed >= 0, "seed", self.seed, "an integer >= 0")
-        check(self.input_noise >= 0, "input_noise", self.input_noise, "a std >= 0")
+        check(_is_int(self.seed) and self.seed >= 0, "seed", self.seed, "an integer >= 0")
+        check(
+            _is_num(self.input_noise) and self.input_noise >= 0,
+            "input_noise",
+            self.input_noise,
+            "a std >= 0",
+        )
         k = spec.n_concepts
         cn = self.concept_noise
-        probs = list(cn) if isinstance(cn, (list, tuple)) else [cn]
+        probs = list(np.ravel(cn)) if isinstance(cn, (list, tuple, np.ndarray)) else [cn]
         check(
             len(probs) in (1, k), "concept_noise", cn, f"one probability or {k} (one per concept)"
         )
         for p in probs:
-            check(0 <= p <= 1, "concept_noise", cn, "probabilities in [0, 1]")
-        check(0 <= self.task_noise <= 1, "task_noise", self.task_noise, "a probability in [0, 1]")
+            check(_is_num(p) and 0 <= p <= 1, "concept_noise", cn, "probabilities in [0, 1]")
+        tn = self.task_noise
+        check(_is_num(tn) and 0 <= tn <= 1, "task_noise", tn, "a probability in [0, 1]")
         for s in self.label_noise_splits:
             if s not in SPLITS:
                 raise unknown("label_noise_splits", s, SPLITS)
         for i in self.hidden_concepts:
             check(
-                isinstance(i, int) and 0 <= i < k,
+                _is_int(i) and 0 <= i < k,
                 "hidden_concepts",
                 list(self.hidden_concepts),
                 f"concept indices in 0..{k - 1}",
@@ -100,7 +116,7 @@ class DataConfig:
             "at most k-1 hidden concepts (one must stay supervised)",
         )
         check(
-            self.lift_dim == 0 or self.lift_dim >= spec.n_features,
+            _is_int(self.lift_dim) and (self.lift_dim == 0 or self.lift_dim >= spec.n_features),
             "lift_dim",
             self.lift_dim,
             f"0 (off) or an integer >= {spec.n_features} (the input dimension)",
@@ -131,8 +147,8 @@ class ConceptData:
 
 def split_sizes(size: int, fractions: Sequence[float]) -> dict[str, int]:
     """Split ``size`` by (train, val, test) fractions; test takes the rounding remainder."""
-    n_train = int(round(size * fractions[0]))
-    n_val = int(round(size * fractions[1]))
+    n_train = min(int(round(size * fractions[0])), size)
+    n_val = min(int(round(size * fractions[1])), size - n_train)
     return {"train": n_train, "val": n_val, "test": size - n_train - n_val}
 
 
@@ -156,27 +172,30 @@ def lift(x: np.ndarray, dim: int, seed: int) -> np.ndarray:
     return _monotone(_monotone(x @ a + b) @ q + b2)
 
 
-def _variant_rng(seed: int, split: str) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(SPLITS.index(split), 1)))
+VARIANT_STREAMS: tuple[str, ...] = ("input_noise", "concept_noise", "task_noise")
+
+
+def _variant_rng(seed: int, split: str, variant: str) -> np.random.Generator:
+    """Each (split, variant) pair draws from its own stream, so variants never shift each other."""
+    key = (SPLITS.index(split), 1, VARIANT_STREAMS.index(variant))
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
 def _apply_variants(split: str, s: Split, cfg: DataConfig) -> Split:
     x, c, y = s.x, s.c, s.y
     if not (cfg.lift_dim or cfg.input_noise or cfg.concept_noise or cfg.task_noise):
         return s
-    rng = _variant_rng(cfg.seed, split)
     if cfg.lift_dim:
         x = lift(x, cfg.lift_dim, cfg.lift_seed)
-    # Draw every variant's noise unconditionally, in a fixed order, so that switching one variant
-    # on or off never changes the draws of another.
-    gauss = rng.standard_normal(x.shape)
-    u_c = rng.uniform(size=c.shape)
-    u_y = rng.uniform(size=y.shape)
     if cfg.input_noise:
-        x = x + cfg.input_noise * gauss
+        x = x + cfg.input_noise * _variant_rng(cfg.seed, split, "input_noise").standard_normal(
+            x.shape
+        )
     if split in cfg.label_noise_splits:
+        u_c = _variant_rng(cfg.seed, split, "concept_noise").uniform(size=c.shape)
         p_c = np.broadcast_to(np.asarray(cfg.concept_noise, dtype=float), (c.shape[1],))
         c = np.where(u_c < p_c, 1 - c, c)
+        u_y = _variant_rng(cfg.seed, split, "task_noise").uniform(size=y.shape)
         y = np.where(u_y < cfg.task_noise, 1 - y, y)
     return Split(x, c, y)
 
@@ -190,7 +209,12 @@ def build(cfg: DataConfig | None = None, **overrides: object) -> ConceptData:
     >>> data["train"].x.shape
     (2100, 4)
     """
-    cfg = DataConfig(**{**(asdict(cfg) if cfg else {}), **overrides})
+    settings = {**(asdict(cfg) if cfg else {}), **overrides}
+    known = {f.name for f in fields(DataConfig)}
+    for key in settings:
+        if key not in known:
+            raise CemError(f"{key} is not a dataset setting; allowed: {', '.join(sorted(known))}")
+    cfg = DataConfig(**settings)
     spec = get_spec(cfg.name)
     cfg.validate(spec)
     sizes = split_sizes(cfg.size, cfg.fractions)

@@ -1,0 +1,189 @@
+"""Training speed: cem-bench's Lightning path against a bare PyTorch loop (the compute floor).
+
+For each dataset × model, one full paper-settings run (default 500 epochs, batch 256, paper data)
+through ``cem.train.run`` is timed against a loop written here with plain PyTorch: the same
+network, the same data order (the same seeded permutations), batch size, loss and step count.
+Each measurement runs in a fresh subprocess (so peak RSS is its own); the median of ``--repeats``
+runs is reported.
+
+    python benchmarks/speed.py                       # full table (~15 min on 2 cores)
+    python benchmarks/speed.py --epochs 50 --repeats 1 --datasets xor --models cem cbm_sigmoid
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+
+MODELS = [
+    "cem",
+    "cbm_bool",
+    "cbm_sigmoid",
+    "cbm_logit",
+    "cbm_hybrid_sigmoid",
+    "cbm_hybrid_logit",
+    "cbm_sequential",
+    "cbm_independent",
+    "dnn",
+]
+DATASETS = ["xor", "trig", "dot"]
+
+
+def bare(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
+    """Plain PyTorch training with the same network, data order and losses; returns (s, steps)."""
+    import torch
+    from torch.nn import functional as F
+
+    from cem.data.datamodule import ConceptDataModule
+    from cem.models.lightning import stages_for
+    from cem.models.registry import VARIANTS, build_model, resolve
+
+    torch.manual_seed(seed)
+    dm = ConceptDataModule.from_config(name=dataset, protocol="paper", batch_size=256, seed=seed)
+    cfg = resolve({"name": model})
+    net = build_model(cfg, dm.n_features, dm.n_concepts, 1)
+    variant = VARIANTS[model]
+    alpha = 1.0 if variant.has_concepts else 0.0
+    p_int = 0.25 if variant.kind == "cem" else 0.0
+    x_all, c_all, y_all = dm.tensors["train"]
+    gen = torch.Generator().manual_seed(seed)
+    steps = 0
+    t0 = time.perf_counter()
+    for stage in stages_for(model):
+        head_params = {id(p) for p in net.c2y.parameters()}
+        if stage == "concepts":
+            params = [p for p in net.parameters() if id(p) not in head_params]
+        elif stage.startswith("task_"):
+            params = list(net.c2y.parameters())
+            for p in net.parameters():
+                p.requires_grad_(id(p) in head_params)
+        else:
+            params = list(net.parameters())
+        opt = torch.optim.Adam(params, lr=0.01)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.1, patience=10)
+        for _ in range(epochs):
+            order = torch.randperm(len(x_all), generator=gen)
+            xs, cs, ys = x_all[order], c_all[order], y_all[order]
+            total = torch.zeros(())
+            n_batches = 0
+            for s in range(0, len(xs), 256):
+                x, c, y = xs[s : s + 256], cs[s : s + 256], ys[s : s + 256]
+                mask = None
+                if stage == "task_true":
+                    mask = torch.ones_like(c, dtype=torch.bool)
+                elif p_int:
+                    mask = torch.rand(c.shape) < p_int
+                out = net(x, c if mask is not None else None, mask)
+                if stage == "concepts":
+                    loss = F.binary_cross_entropy_with_logits(out.c_logits, c)
+                else:
+                    loss = F.binary_cross_entropy_with_logits(out.y_logits.squeeze(1), y.float())
+                    if stage == "joint" and alpha:
+                        loss = loss + F.binary_cross_entropy_with_logits(out.c_logits, c)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.detach()
+                n_batches += 1
+                steps += 1
+            sched.step(float(total / n_batches))
+    return time.perf_counter() - t0, steps
+
+
+def ours(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
+    """The full ``cem.train.run`` (Trainer set-up, validation, final whole-split evaluation)."""
+    from cem.train import run
+
+    import hydra.utils  # noqa: F401  (imports are not part of the run: bare() does its before t0)
+
+    t0 = time.perf_counter()
+    cfg = {
+        "dataset": {"name": dataset, "protocol": "paper"},
+        "model": {"name": model},
+        "trainer": {"max_epochs": epochs, "progress": "none", "accelerator": "cpu"},
+        "seed": seed,
+    }
+    result = run(cfg)
+    steps = result.metrics["epochs"] * 9  # 2100 / 256 -> 9 batches an epoch
+    return time.perf_counter() - t0, steps
+
+
+def worker(args: argparse.Namespace) -> None:
+    import logging
+
+    import torch
+
+    warnings.filterwarnings("ignore")
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    torch.set_num_threads(args.threads)
+    fn = bare if args.impl == "bare" else ours
+    times = []
+    for r in range(args.repeats):
+        seconds, steps = fn(args.datasets[0], args.models[0], args.epochs, r)
+        times.append(seconds / steps * 1e3)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"ms_per_step": statistics.median(times), "peak_mb": peak_mb}))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--epochs", type=int, default=500)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1)")
+    p.add_argument("--datasets", nargs="+", default=DATASETS)
+    p.add_argument("--models", nargs="+", default=MODELS)
+    p.add_argument("--impl", choices=["bare", "ours"], help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.impl:
+        return worker(args)
+    print(
+        f"epochs={args.epochs} batch=256 paper data, median of {args.repeats}, "
+        f"{args.threads} torch thread(s), CPU\n"
+    )
+    print(
+        f"| dataset | model | bare ms/step | ours ms/step | ratio | bare peak MB | ours peak MB |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    worst = 0.0
+    for ds in args.datasets:
+        for model in args.models:
+            res = {}
+            for impl in ("bare", "ours"):
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--impl",
+                    impl,
+                    "--epochs",
+                    str(args.epochs),
+                    "--repeats",
+                    str(args.repeats),
+                    "--threads",
+                    str(args.threads),
+                    "--datasets",
+                    ds,
+                    "--models",
+                    model,
+                ]
+                out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                res[impl] = json.loads(out.stdout.strip().splitlines()[-1])
+            ratio = res["ours"]["ms_per_step"] / res["bare"]["ms_per_step"]
+            worst = max(worst, ratio)
+            print(
+                f"| {ds} | {model} | {res['bare']['ms_per_step']:.3f} | "
+                f"{res['ours']['ms_per_step']:.3f} | {ratio:.2f}x | {res['bare']['peak_mb']:.0f} | "
+                f"{res['ours']['peak_mb']:.0f} |",
+                flush=True,
+            )
+    print(f"\nworst ratio {worst:.2f}x (target <= 1.20x): {'PASS' if worst <= 1.2 else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,330 @@
+"""``cem-data``: list, describe, generate, save and plot the synthetic concept datasets.
+
+Run ``cem-data --help`` or ``cem-data COMMAND --help``. Bad input of any kind prints one line
+``cem-data: error: ...`` to stderr and exits with status 2. Start-up stays fast: NumPy only;
+torch is imported only to read or write ``.pt`` files and matplotlib only by ``plot``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from cem import __version__
+from cem.data import io, stats
+from cem.data.dataset import SPLITS, ConceptData, DataConfig, build
+from cem.data.spec import SPECS, get_spec
+from cem.errors import CemError
+
+PROG = "cem-data"
+PLOT_FORMATS: tuple[str, ...] = (".png", ".pdf", ".svg")
+DEFAULT_PROTOCOL = "paper"  # the CLI's default: the CEM paper's data; build() defaults to random
+
+Command = Callable[[argparse.Namespace], int]
+
+
+class _UsageError(CemError):
+    """An argparse error, turned into our one-line error."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises instead of printing usage and exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(message)
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+# ---- commands ---------------------------------------------------------------------------------
+
+
+def _one_line_formula(name: str) -> str:
+    spec = get_spec(name)
+    return f"{spec.task}; {spec.concepts}"
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print every dataset: name, size of x and c, task and concepts, paper test ceiling."""
+    print(f"{'name':<6} {'d':>2} {'k':>2}  {'ceiling':>7}  formula (task; concepts)")
+    for name, spec in SPECS.items():
+        test = build(name=name, protocol="paper")["test"]
+        ceiling = stats.concept_ceiling(test.c, test.y)
+        line = f"{name:<6} {spec.n_features:>2} {spec.n_concepts:>2}  {100 * ceiling:>6.1f}%  "
+        print(line + _one_line_formula(name))
+    print("(ceiling: best accuracy of any function of the concepts, paper protocol, test split)")
+    return 0
+
+
+def _target(value: str) -> str | Path:
+    """A dataset name as is, or a path when ``value`` looks like a saved file."""
+    if value in SPECS:
+        return value
+    path = Path(value)
+    if path.suffix.lower() in io.FORMATS or path.exists():
+        return path
+    names = ", ".join(sorted(SPECS))
+    raise CemError(
+        f"dataset={value!r} is unknown and is no saved file; allowed: {names}, "
+        f"or a {'/'.join(io.FORMATS)} file"
+    )
+
+
+def describe_file(path: Path, data: ConceptData) -> str:
+    """Metadata, array shapes and per-split statistics of a loaded file."""
+    meta = {k: v for k, v in data.meta.items() if k != "formula"}
+    lines = [
+        f"file: {path} ({path.suffix.lstrip('.')})",
+        "metadata:",
+        json.dumps(meta, indent=2, ensure_ascii=False),
+    ]
+    if "formula" in data.meta:
+        lines += ["formula:", data.meta["formula"]]
+    lines += ["arrays:", io.describe(data), "statistics:"]
+    for s in SPLITS:
+        st = stats.split_stats(data.splits[s].c, data.splits[s].y)
+        lines.append(
+            f"{s:<5}  n {st['n']:>6}  y=1 {100 * st['class_balance']:6.2f}%  "
+            f"concept-only ceiling {100 * st['ceiling']:6.2f}%"
+        )
+    return "\n".join(lines)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Print a dataset's card, or a saved file's metadata and shapes."""
+    target = _target(args.target)
+    if isinstance(target, str):
+        from cem.data.cards import card
+
+        print(card(target), end="")
+    else:
+        print(describe_file(target, io.load(target)))
+    return 0
+
+
+def _config(args: argparse.Namespace) -> dict[str, object]:
+    """The ``build`` keywords given on the command line (unset ones keep DataConfig's defaults)."""
+    kw: dict[str, object] = {"name": args.name, "protocol": args.protocol}
+    for key in ("size", "seed", "input_noise", "task_noise", "lift_dim", "lift_seed"):
+        if getattr(args, key) is not None:
+            kw[key] = getattr(args, key)
+    if args.fractions is not None:
+        kw["fractions"] = tuple(args.fractions)
+    if args.concept_noise is not None:
+        cn = args.concept_noise
+        kw["concept_noise"] = cn[0] if len(cn) == 1 else list(cn)
+    if args.label_noise_splits is not None:
+        kw["label_noise_splits"] = tuple(args.label_noise_splits)
+    if args.hidden_concepts is not None:
+        kw["hidden_concepts"] = list(args.hidden_concepts)
+    return kw
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Generate a dataset and save it; the format follows the output's extension."""
+    data = build(**_config(args))
+    path = io.save(data, args.output, force=args.force)
+    m = data.meta
+    print(f"wrote {path}: {m['dataset']}, protocol {m['protocol']}, seed {m['seed']}")
+    print(io.describe(data))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Draw every panel of a dataset (name or saved file) into an image file."""
+    io.file_format(args.output, PLOT_FORMATS)  # fail before the slow part
+    io.check_output(args.output, args.force)
+    target = _target(args.target)
+    if isinstance(target, Path):
+        given = [f"--{k}" for k in ("protocol", "seed", "size") if getattr(args, k) is not None]
+        if given:
+            opts = "/".join(given)
+            raise CemError(f"{opts} apply to dataset names only; target={args.target!r} is a file")
+        data = io.load(target)
+    else:
+        kw = {k: getattr(args, k) for k in ("seed", "size") if getattr(args, k) is not None}
+        data = build(name=target, protocol=args.protocol or DEFAULT_PROTOCOL, **kw)
+    from cem.data.plots import plot_dataset  # lazy: matplotlib only for this command
+
+    fig, axes = plot_dataset(data, split=args.split)
+    with io.atomic_path(args.output, args.force) as tmp:
+        fig.savefig(tmp, dpi=args.dpi)
+    print(f"wrote {args.output}: {len(axes)} panels of {data.meta['dataset']}, {args.split} split")
+    return 0
+
+
+def cmd_cards(args: argparse.Namespace) -> int:
+    """Print the dataset cards, or (--write) regenerate the files under --dir."""
+    from cem.data import cards
+
+    if not args.write:
+        print("\n\n".join(cards.card(name) for name in SPECS), end="")
+        return 0
+    if not Path(args.dir).is_dir():
+        raise CemError(f"dir={args.dir!r} is not an existing folder")
+    for path in cards.write_all(args.dir):
+        print(f"wrote {path}")
+    return 0
+
+
+# ---- parser -----------------------------------------------------------------------------------
+
+
+def _add_generate_options(p: argparse.ArgumentParser) -> None:
+    d = DataConfig()
+    p.add_argument("name", help=f"dataset: {', '.join(SPECS)}")
+    p.add_argument(
+        "--protocol",
+        default=DEFAULT_PROTOCOL,
+        help="paper (one RandomState stream, the CEM paper's arrays) or random (a stream per "
+        "split) (default: %(default)s)",
+    )
+    p.add_argument("--size", type=int, help=f"total samples (default: {d.size})")
+    p.add_argument(
+        "--fractions",
+        type=float,
+        nargs=3,
+        metavar=("TRAIN", "VAL", "TEST"),
+        help=f"split fractions summing to 1 (default: {' '.join(map(str, d.fractions))})",
+    )
+    p.add_argument("--seed", type=int, help=f"data seed >= 0 (default: {d.seed})")
+    p.add_argument("--input-noise", type=float, metavar="STD", help="std of noise added to x")
+    p.add_argument(
+        "--concept-noise",
+        type=float,
+        nargs="+",
+        metavar="P",
+        help="concept flip probability: one value, or one per concept",
+    )
+    p.add_argument("--task-noise", type=float, metavar="P", help="task label flip probability")
+    p.add_argument(
+        "--label-noise-splits",
+        nargs="+",
+        metavar="SPLIT",
+        help="splits whose labels get flipped (default: train)",
+    )
+    p.add_argument(
+        "--hidden-concepts",
+        type=int,
+        nargs="+",
+        metavar="I",
+        help="indices of concepts without supervision (kept for evaluation)",
+    )
+    p.add_argument("--lift-dim", type=int, metavar="D", help="lift x into D >= d dims (0 = off)")
+    p.add_argument("--lift-seed", type=int, metavar="S", help="seed of the lift map")
+    p.add_argument("-o", "--output", required=True, help="output file: .npz, .csv or .pt")
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The ``cem-data`` argument parser."""
+    parser = _Parser(
+        prog=PROG,
+        formatter_class=_formatter,
+        description="The synthetic concept datasets of the CEM paper (XOR, Trig, Dot).",
+        epilog=_examples(
+            "cem-data list",
+            "cem-data info dot",
+            "cem-data generate trig --protocol paper -o trig.npz",
+            "cem-data plot dot -o dot.png",
+            "cem-data COMMAND --help",
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, fn: Command, summary: str, *examples: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            formatter_class=_formatter,
+            epilog=_examples(*examples),
+        )
+        p.set_defaults(run=fn)
+        return p
+
+    command("list", cmd_list, "list the datasets with formula and concept-only ceiling", PROG)
+    p = command(
+        "info",
+        cmd_info,
+        "print a dataset's card (computed), or a saved file's metadata and shapes",
+        "cem-data info xor",
+        "cem-data info xor.npz",
+        "cem-data info datasets/dot_reference.csv",
+    )
+    p.add_argument("target", metavar="NAME|FILE", help="dataset name or saved .npz/.csv/.pt")
+
+    p = command(
+        "generate",
+        cmd_generate,
+        "generate a dataset and save it (.npz, .csv or .pt, from the extension)",
+        "cem-data generate xor -o xor.npz                       # the paper's data",
+        "cem-data generate dot --protocol random --size 10000 --seed 1 -o dot.csv",
+        "cem-data generate trig --fractions 0.8 0.1 0.1 --concept-noise 0.1 -o trig.pt",
+        "cem-data generate dot --hidden-concepts 1 --lift-dim 16 -o dot16.npz --force",
+    )
+    _add_generate_options(p)
+
+    p = command(
+        "plot",
+        cmd_plot,
+        "plot what the concepts and the task of a dataset separate (.png, .pdf, .svg)",
+        "cem-data plot xor -o xor.png",
+        "cem-data plot dot --protocol random --seed 3 --split test -o dot.pdf",
+        "cem-data plot trig.npz -o trig.png",
+    )
+    p.add_argument("target", metavar="NAME|FILE", help="dataset name or saved .npz/.csv/.pt")
+    p.add_argument("-o", "--output", required=True, help="image file: .png, .pdf or .svg")
+    p.add_argument("--protocol", help=f"paper or random (default: {DEFAULT_PROTOCOL})")
+    p.add_argument("--seed", type=int, help=f"data seed (default: {DataConfig.seed})")
+    p.add_argument("--size", type=int, help=f"total samples (default: {DataConfig.size})")
+    p.add_argument("--split", default="train", choices=SPLITS, help="(default: %(default)s)")
+    p.add_argument("--dpi", type=int, default=110, help="(default: %(default)s)")
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+
+    p = command(
+        "cards",
+        cmd_cards,
+        "print the dataset cards, or regenerate datasets/ (cards, reference CSVs, checksums)",
+        "cem-data cards",
+        "cem-data cards --write                 # run from the repository root",
+        "python -m cem.data.cards --write --dir datasets",
+    )
+    p.add_argument("--write", action="store_true", help="write the files instead of printing")
+    p.add_argument("--dir", default="datasets", help="target folder (default: %(default)s)")
+    return parser
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``cem-data``; returns the exit status (0 ok, 2 bad input)."""
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.run(args)
+    except SystemExit as e:  # --help and --version exit through argparse
+        return e.code if isinstance(e.code, int) else 0
+    except BrokenPipeError:  # e.g. `cem-data info dot | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (CemError, OSError) as e:
+        print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
