@@ -98,9 +98,9 @@ def bare(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
 
 def ours(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
     """The full ``cem.train.run`` (Trainer set-up, validation, final whole-split evaluation)."""
-    from cem.train import run
-
     import hydra.utils  # noqa: F401  (imports are not part of the run: bare() does its before t0)
+
+    from cem.train import run
 
     t0 = time.perf_counter()
     cfg = {
@@ -148,7 +148,7 @@ def main() -> None:
         f"{args.threads} torch thread(s), CPU\n"
     )
     print(
-        f"| dataset | model | bare ms/step | ours ms/step | ratio | bare peak MB | ours peak MB |"
+        "| dataset | model | bare ms/step | ours ms/step | ratio | bare peak MB | ours peak MB |"
     )
     print("|---|---|---|---|---|---|---|")
     worst = 0.0

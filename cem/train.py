@@ -11,9 +11,12 @@ The same function serves Python users, ``cem-train`` and sweeps::
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -23,8 +26,9 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from cem import __version__
-from cem.data.dataset import SPLITS, DataConfig, build
 from cem.data.datamodule import ConceptDataModule
+from cem.data.dataset import SPLITS, DataConfig, build
+from cem.data.spec import get_spec
 from cem.errors import CemError, check
 from cem.models.inference import predict
 from cem.models.lightning import ConceptLightningModule, split_metrics, stages_for
@@ -121,19 +125,54 @@ def resolve_config(cfg: Any = None) -> dict[str, Any]:
     return out
 
 
-def make_datamodule(dataset: Mapping[str, Any], seed: int) -> ConceptDataModule:
-    """Build (or load, when ``path`` is set) the dataset of a resolved config."""
-    ds = dict(dataset)
-    path, batch_size = ds.pop("path"), ds.pop("batch_size")
+def check_config(cfg: Any) -> dict[str, Any]:
+    """Validate a full run config without training or generating data; return it resolved."""
+    resolved = resolve_config(cfg)
+    ds = dict(resolved["dataset"])
+    path = ds.pop("path")
     if path:
-        return ConceptDataModule.from_file(path, batch_size=batch_size, seed=seed)
+        if not Path(path).is_file():
+            raise CemError(
+                f"dataset.path={path!r} is not a file; allowed: a .npz, .csv or .pt "
+                "file written by cem-data generate"
+            )
+        return resolved
+    with _dataset_field():
+        _data_config(ds).validate(get_spec(ds.get("name")))
+    return resolved
+
+
+@contextmanager
+def _dataset_field() -> Iterator[None]:
+    """Name dataset errors by their config key: ``size=-3`` becomes ``dataset.size=-3``."""
+    try:
+        yield
+    except CemError as e:
+        msg = str(e)
+        if msg.startswith("dataset"):
+            raise
+        raise CemError(f"dataset.{msg}") from None
+
+
+def _data_config(ds: Mapping[str, Any]) -> DataConfig:
     known = {f.name for f in fields(DataConfig)}
-    for key in ds:
+    settings = {k: v for k, v in ds.items() if k not in ("path", "batch_size")}
+    for key in settings:
         if key not in known:
             raise CemError(f"dataset.{key} is unknown; allowed: {', '.join(sorted(known))}, path")
-    ds["fractions"] = tuple(ds["fractions"])
-    ds["label_noise_splits"] = tuple(ds["label_noise_splits"])
-    return ConceptDataModule(build(DataConfig(**ds)), batch_size=batch_size, seed=seed)
+    settings["fractions"] = tuple(settings.get("fractions", (0.7, 0.1, 0.2)))
+    settings["label_noise_splits"] = tuple(settings.get("label_noise_splits", ("train",)))
+    return DataConfig(**settings)
+
+
+def make_datamodule(dataset: Mapping[str, Any], seed: int) -> ConceptDataModule:
+    """Build (or load, when ``path`` is set) the dataset of a resolved config."""
+    path, batch_size = dataset["path"], dataset["batch_size"]
+    if path:
+        return ConceptDataModule.from_file(path, batch_size=batch_size, seed=seed)
+    with _dataset_field():
+        data = build(_data_config(dataset))
+    return ConceptDataModule(data, batch_size=batch_size, seed=seed)
 
 
 def _trainer(
@@ -203,6 +242,32 @@ def run(cfg: Any = None) -> RunResult:
     ``wall_time_s``. The same config and seed give the same metrics on CPU.
     """
     cfg = resolve_config(cfg)
+    with warnings.catch_warnings(), _quiet_lightning():
+        for message in _NOISE:
+            warnings.filterwarnings("ignore", message=message)
+        return _run(cfg)
+
+
+# Lightning chatter that says nothing about this run: the in-memory loader yields one batch an
+# epoch (so the logging-interval hint is moot), and a torch/Lightning deprecation notice.
+_NOISE = (r".*smaller than the logging interval.*", r".*LeafSpec.*is deprecated.*")
+
+
+@contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    """Lightning's INFO lines (GPU available, tips) off for the run, restored afterwards."""
+    loggers = [logging.getLogger(n) for n in ("pytorch_lightning", "lightning.pytorch")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(max(lg.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _run(cfg: dict[str, Any]) -> RunResult:
     t0 = time.perf_counter()
     seed, t = cfg["seed"], cfg["trainer"]
     output_dir = Path(cfg["output_dir"]) if cfg["output_dir"] else None

@@ -1,0 +1,302 @@
+"""Console entry points ``cem-train`` (Hydra) and ``cem-report``.
+
+``cem-train`` checks every override before Hydra starts (group choices, keys, types, values), so
+a typo fails at once with one line naming the key and the allowed values; set
+``HYDRA_FULL_ERROR=1`` for tracebacks. In a sweep (``-m``), a run that fails is recorded as
+failed in its ``metrics.json`` and the sweep goes on; a run whose folder already holds a completed
+``metrics.json`` for the same config is not recomputed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cem.errors import CemError, unknown
+
+GROUPS: tuple[str, ...] = ("dataset", "model", "trainer", "experiment", "hydra/launcher")
+HYDRA_LAUNCHERS: tuple[str, ...] = ("basic", "joblib", "slurm", "submitit_local", "submitit_slurm")
+# Hydra's own flags that take a value.
+_FLAGS_WITH_VALUE = {
+    "-c",
+    "--cfg",
+    "-p",
+    "--package",
+    "-cp",
+    "--config-path",
+    "-cn",
+    "--config-name",
+    "-cd",
+    "--config-dir",
+    "--info",
+    "--experimental-rerun",
+}
+
+
+def config_dir() -> Path:
+    """The Hydra configs: ``cem/conf`` inside an installed wheel, else the clone's ``conf/``."""
+    packaged = Path(str(resources.files("cem"))) / "conf"
+    if (packaged / "train.yaml").is_file():
+        return packaged
+    return Path(__file__).resolve().parents[1] / "conf"
+
+
+def group_options(group: str) -> list[str]:
+    """The config names of a group (files starting with ``_`` are shared bases, not choices)."""
+    names = {p.stem for p in (config_dir() / group).glob("*.yaml") if not p.stem.startswith("_")}
+    if group == "hydra/launcher":
+        names |= set(HYDRA_LAUNCHERS)
+    return sorted(names)
+
+
+def split_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(Hydra flags, overrides) of a cem-train command line."""
+    flags, overrides = [], []
+    it = iter(argv)
+    for a in it:
+        if a.startswith("-"):
+            flags.append(a)
+            if a in _FLAGS_WITH_VALUE:
+                nxt = next(it, None)
+                if nxt is not None:
+                    flags.append(nxt)
+        else:
+            overrides.append(a)
+    return flags, overrides
+
+
+def _values(ov: Any) -> list[str]:
+    if ov.is_sweep_override():
+        return [str(v) for v in ov.sweep_string_iterator()]
+    v = ov.value()
+    return [] if v is None else [str(v)]
+
+
+def check_overrides(overrides: Sequence[str]) -> None:
+    """Fail fast, with one line, on a malformed override, an unknown group choice or key, or a
+    value that ``cem.train.resolve_config`` rejects — for every value of every sweep."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    parsed = []
+    for text in overrides:
+        try:
+            parsed.append(parser.parse_override(text))
+        except HydraException as e:
+            first = str(e).strip().splitlines()[0]
+            raise CemError(
+                f"override {text!r} is malformed ({first}); expected key=value, "
+                "e.g. model=cem or trainer.max_epochs=50"
+            ) from None
+    for ov in parsed:
+        key = ov.get_key_element().lstrip("~+")
+        if key in GROUPS and not ov.is_delete():
+            options = group_options(key)
+            for v in _values(ov):
+                if v not in options and v != "null":
+                    raise unknown(key, v, options)
+    # Compose once per swept value (the other sweeps at their first value) and validate.
+    from cem.train import check_config
+
+    def single(o: Any, value: str | None = None) -> str:
+        vals = _values(o)
+        v = value if value is not None else (vals[0] if vals else "null")
+        return f"{o.input_line.split('=', 1)[0]}={v}"
+
+    variants = [[single(o) for o in parsed]]
+    for i, o in enumerate(parsed):
+        for v in _values(o)[1:]:
+            variant = [single(p) for p in parsed]
+            variant[i] = single(o, v)
+            variants.append(variant)
+    with initialize_config_dir(str(config_dir()), version_base="1.3", job_name="cem-train"):
+        for variant in variants:
+            try:
+                cfg = compose("train", overrides=[v for v in variant if not v.startswith("hydra")])
+            except HydraException as e:
+                raise CemError(_compose_error(e, variant)) from None
+            cfg.output_dir = None  # ${hydra:runtime.output_dir} only resolves inside a run
+            check_config(cfg)
+
+
+def _compose_error(e: Exception, overrides: Sequence[str]) -> str:
+    msg = " ".join(str(e).split())
+    for text in overrides:
+        key = text.split("=", 1)[0].lstrip("~+")
+        if f"'{key}'" in msg and ("not in struct" in msg or "Could not override" in msg):
+            parent, _, leaf = key.rpartition(".")
+            return (
+                f"{key} is not a setting of {parent or 'the config'}; to add a new key "
+                f"write +{key}=..., or check the spelling of {leaf!r}"
+            )
+    return msg.split(". ")[0]
+
+
+# ---- cem-train ------------------------------------------------------------------------------
+
+
+def _print_table(metrics: dict[str, Any]) -> None:
+    names = ["task_acc", "task_auc", "concept_acc", "concept_auc"]
+    print(f"{'split':<6}" + "".join(f"{n:>13}" for n in names))
+    for split in ("train", "val", "test"):
+        cells = [metrics.get(f"{split}/{n}") for n in names]
+        print(f"{split:<6}" + "".join(f"{'–' if c is None else f'{c:.4f}':>13}" for c in cells))
+
+
+def _completed(output_dir: Path, cfg: dict[str, Any]) -> bool:
+    path = output_dir / "metrics.json"
+    if not path.is_file():
+        return False
+    try:
+        record = json.loads(path.read_text())
+    except ValueError:
+        return False
+    return record.get("status") == "completed" and record.get("config") == cfg
+
+
+def _record_failure(output_dir: Path, cfg: Any, err: BaseException) -> None:
+    from omegaconf import OmegaConf
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    plain = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg
+    record = {
+        "status": "failed",
+        "dataset": (plain.get("dataset") or {}).get("name"),
+        "model": (plain.get("model") or {}).get("name"),
+        "seed": plain.get("seed"),
+        "error": f"{type(err).__name__}: {err}",
+        "traceback": traceback.format_exc(),
+        "config": plain,
+        "metrics": {},
+    }
+    tmp = output_dir / "metrics.json.tmp"
+    tmp.write_text(json.dumps(record, indent=2, default=str))
+    os.replace(tmp, output_dir / "metrics.json")
+
+
+def _task(cfg: Any) -> float | None:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from cem.train import resolve_config, run
+
+    sweep = HydraConfig.get().mode == RunMode.MULTIRUN
+    output_dir = Path(cfg.output_dir)
+    try:
+        resolved = resolve_config(cfg)
+        if _completed(output_dir, json.loads(json.dumps(resolved, default=str))):
+            print(f"{output_dir}: already completed, not recomputed", flush=True)
+            return None
+        name = f"{resolved['model']['name']} on {resolved['dataset']['name']}"
+        print(f"training {name}, seed {resolved['seed']} -> {output_dir}", flush=True)
+        metrics = run(resolved).metrics
+    except Exception as e:  # noqa: BLE001 - one failed run must not abort a sweep
+        _record_failure(output_dir, cfg, e)
+        if sweep:
+            print(f"cem-train: run failed ({output_dir}): {e}", file=sys.stderr, flush=True)
+            return None
+        if isinstance(e, CemError) and not os.environ.get("HYDRA_FULL_ERROR"):
+            print(f"cem-train: error: {e}", file=sys.stderr)
+            raise SystemExit(2) from None
+        raise
+    if not sweep:
+        _print_table(metrics)
+        print(f"wrote {output_dir / 'metrics.json'}")
+    else:
+        print(
+            f"done {name}, seed {resolved['seed']}: test/task_acc={metrics['test/task_acc']:.4f}",
+            flush=True,
+        )
+    return metrics.get("test/task_acc")
+
+
+def train_main(argv: Sequence[str] | None = None) -> int:
+    """``cem-train [hydra flags] [overrides]``: train one model, or sweep with ``-m``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    flags, overrides = split_args(argv)
+    informational = {"-h", "--help", "--hydra-help", "--info", "-c", "--cfg", "--version"}
+    if not informational & set(flags):
+        try:
+            check_overrides(overrides)
+        except CemError as e:
+            if os.environ.get("HYDRA_FULL_ERROR"):
+                raise
+            print(f"cem-train: error: {e}", file=sys.stderr)
+            return 2
+    import hydra
+
+    main = hydra.main(config_path=str(config_dir()), config_name="train", version_base="1.3")(_task)
+    saved = sys.argv
+    sys.argv = ["cem-train", *argv]
+    try:
+        main()
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 1
+    finally:
+        sys.argv = saved
+    return 0
+
+
+# ---- cem-report -----------------------------------------------------------------------------
+
+
+def report_main(argv: Sequence[str] | None = None) -> int:
+    """``cem-report DIR``: tidy CSV + Markdown table (mean ± std, 95% CI over seeds)."""
+    parser = argparse.ArgumentParser(
+        prog="cem-report",
+        description="Summarise every cem-train run under DIR (nested sweeps too): writes "
+        "DIR/runs.csv (one row per run) and DIR/summary.md (dataset x model, mean ± std and "
+        "95%% CI over seeds) and prints the table. Failed or incomplete runs are listed apart.",
+        epilog="example:\n  cem-train -m dataset=xor,dot model=cem,cbm_sigmoid seed=0,1,2 "
+        "hydra.sweep.dir=outputs/demo\n  cem-report outputs/demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("dir", help="a cem-train run or sweep directory")
+    parser.add_argument("--out", help="where to write runs.csv and summary.md (default: DIR)")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 2
+    from cem.report.runs import collect
+    from cem.report.table import problems_markdown, summarise, to_csv, to_markdown
+
+    try:
+        rows = collect(args.dir)
+    except CemError as e:
+        print(f"cem-report: error: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.out or args.dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(
+            f"cem-report: error: --out={str(out)!r} cannot be created: {e.strerror}",
+            file=sys.stderr,
+        )
+        return 2
+    summary = summarise(rows)
+    table = to_markdown(summary)
+    problems = problems_markdown(rows)
+    text = "## Results (test split, %)\n\n" + table + "\n"
+    if problems:
+        text += "\n## Runs left out (failed or incomplete)\n\n" + problems + "\n"
+    for name, content in (("runs.csv", to_csv(rows)), ("summary.md", text)):
+        tmp = out / f".{name}.tmp"
+        tmp.write_text(content)
+        os.replace(tmp, out / name)
+    n_ok = sum(r["status"] == "completed" for r in rows)
+    print(text)
+    print(
+        f"{n_ok} completed, {len(rows) - n_ok} left out; wrote {out / 'runs.csv'} and "
+        f"{out / 'summary.md'}"
+    )
+    return 0
