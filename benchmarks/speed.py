@@ -147,9 +147,7 @@ def main() -> None:
         f"epochs={args.epochs} batch=256 paper data, median of {args.repeats}, "
         f"{args.threads} torch thread(s), CPU\n"
     )
-    print(
-        "| dataset | model | bare ms/step | ours ms/step | ratio | bare peak MB | ours peak MB |"
-    )
+    print("| dataset | model | bare ms/step | ours ms/step | ratio | bare peak MB | ours peak MB |")
     print("|---|---|---|---|---|---|---|")
     worst = 0.0
     for ds in args.datasets:

@@ -30,6 +30,7 @@ from cem.data.datamodule import ConceptDataModule
 from cem.data.dataset import SPLITS, DataConfig, build
 from cem.data.spec import get_spec
 from cem.errors import CemError, check
+from cem.evaluate import evaluate_extras, resolve_evaluation
 from cem.models.inference import predict
 from cem.models.lightning import ConceptLightningModule, split_metrics, stages_for
 from cem.models.registry import resolve
@@ -60,6 +61,7 @@ class RunResult:
     its data and the resolved config."""
 
     metrics: dict[str, Any]
+    curves: dict[str, Any]
     module: ConceptLightningModule
     datamodule: ConceptDataModule
     config: dict[str, Any]
@@ -87,17 +89,18 @@ def _plain(cfg: Any) -> dict[str, Any]:
 def resolve_config(cfg: Any = None) -> dict[str, Any]:
     """Fill a partial run config with defaults and validate every group."""
     cfg = _plain(cfg)
-    unknown_keys = set(cfg) - {"dataset", "model", "trainer", "seed", "output_dir", "hydra"}
+    allowed = ("dataset", "model", "trainer", "evaluation", "seed", "output_dir")
+    unknown_keys = set(cfg) - {*allowed, "hydra"}
     if unknown_keys:
         raise CemError(
-            f"config key {sorted(unknown_keys)[0]!r} is unknown; "
-            "allowed: dataset, model, trainer, seed, output_dir"
+            f"config key {sorted(unknown_keys)[0]!r} is unknown; allowed: {', '.join(allowed)}"
         )
     out = {
         "seed": cfg.get("seed", 0),
         "dataset": {**DATASET_DEFAULTS, **_plain(cfg.get("dataset"))},
         "model": resolve(_plain(cfg.get("model"))),
         "trainer": {**TRAINER_DEFAULTS, **_plain(cfg.get("trainer"))},
+        "evaluation": resolve_evaluation(_plain(cfg.get("evaluation"))),
         "output_dir": cfg.get("output_dir"),
     }
     check(isinstance(out["seed"], int) and out["seed"] >= 0, "seed", out["seed"], "an integer >= 0")
@@ -300,22 +303,42 @@ def _run(cfg: dict[str, Any]) -> RunResult:
                 stage=stages[0],
             )
             epochs = 0
+            t_fit = time.perf_counter()
             for stage in stages:
                 module.stage = stage
                 trainer = _trainer(t, output_dir, stage, len(stages))
                 trainer.fit(module, datamodule=dm)
                 epochs += trainer.current_epoch
+            train_time = time.perf_counter() - t_fit
+            t_eval = time.perf_counter()
             metrics: dict[str, Any] = evaluate(module, dm)
+            ev = cfg["evaluation"]
+            split = ev["split"]
+            extra, curves = evaluate_extras(module.net, dm.tensors[split], ev, prefix=split)
+            metrics.update(extra)
+            eval_time = time.perf_counter() - t_eval
     finally:
         torch.set_num_threads(threads)
-    metrics.update({"epochs": epochs, "wall_time_s": time.perf_counter() - t0})
+    metrics.update(
+        {
+            "epochs": epochs,
+            "wall_time_s": time.perf_counter() - t0,
+            "train_time_s": train_time,
+            "eval_time_s": eval_time,
+        }
+    )
     if output_dir is not None:
-        write_metrics(output_dir, cfg, metrics)
-    return RunResult(metrics, module, dm, cfg)
+        write_metrics(output_dir, cfg, metrics, curves)
+    return RunResult(metrics, curves, module, dm, cfg)
 
 
-def write_metrics(output_dir: Path, cfg: Mapping[str, Any], metrics: Mapping[str, Any]) -> Path:
-    """Write ``metrics.json`` (config, metrics, versions) atomically into ``output_dir``."""
+def write_metrics(
+    output_dir: Path,
+    cfg: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    curves: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``metrics.json`` (config, metrics, curves, versions) atomically into ``output_dir``."""
     import numpy
     import sklearn
 
@@ -325,6 +348,7 @@ def write_metrics(output_dir: Path, cfg: Mapping[str, Any], metrics: Mapping[str
         "model": cfg["model"]["name"],
         "seed": cfg["seed"],
         "metrics": dict(metrics),
+        "curves": dict(curves or {}),
         "config": cfg,
         "versions": {
             "cem-bench": __version__,

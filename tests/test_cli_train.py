@@ -26,6 +26,8 @@ TINY = [
     "model.emb_size=2",
     "model.extractor.hidden=[8]",
     "model.extractor.out=8",
+    "evaluation.alignment=false",
+    "evaluation.impurity=false",
 ]
 
 

@@ -21,6 +21,8 @@ TINY = [
     "model.emb_size=4",
     "model.extractor.hidden=[16]",
     "model.extractor.out=16",
+    "evaluation.alignment=false",
+    "evaluation.impurity=false",
 ]
 
 

@@ -14,6 +14,7 @@ CFG = {
     "dataset": {"name": "trig", "protocol": "random", "size": 1500, "seed": 3},
     "trainer": {"max_epochs": 40, "progress": "none", "check_val_every_n_epoch": 40},
     "seed": 0,
+    "evaluation": {"interventions": False, "alignment": False, "impurity": False},
 }
 SMALL = {"emb_size": 8, "extractor": {"hidden": [64, 64], "out": 64}}
 

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import torch
+from scipy.special import expit
 from sklearn.metrics import roc_auc_score
 
 ArrayLike = np.ndarray | torch.Tensor
@@ -22,7 +23,7 @@ def task_probs(y_logits: ArrayLike) -> np.ndarray:
     """(N, 1) binary logits -> (N,) p(y=1); (N, C) logits -> (N, C) softmax probabilities."""
     z = _np(y_logits)
     if z.ndim == 1 or z.shape[1] == 1:
-        return 1 / (1 + np.exp(-z.reshape(-1)))
+        return expit(z.reshape(-1))
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
@@ -54,7 +55,7 @@ def task_metrics(y_logits: ArrayLike, y: ArrayLike) -> dict[str, float]:
 def concept_metrics(c_logits: ArrayLike, c: ArrayLike, prefix: str = "") -> dict[str, float]:
     """Concept accuracy (mean over concepts of 1[p̂ >= 0.5] = c), per-concept accuracy and
     ROC-AUC (mean over concepts, and over all concepts flattened) from c_logits (N, k), c (N, k)."""
-    p = 1 / (1 + np.exp(-_np(c_logits)))
+    p = expit(_np(c_logits))
     t = _np(c).astype(np.int64)
     per = np.mean((p >= 0.5) == t, axis=0)
     out = {

@@ -36,8 +36,9 @@ from numpy.typing import ArrayLike
 from cem.errors import check
 
 # Restarts are cheap on small inputs: with ``n_init=None`` run ``budget // (k·n²)`` of them (1..10).
-_RESTART_BUDGET = 1_000_000
+_RESTART_BUDGET = 100_000
 _MAX_AUTO_INIT = 10
+_INITS = ("build", "k-medoids++", "heuristic")
 
 
 class KMedoidsResult(NamedTuple):
@@ -339,6 +340,8 @@ def _solve(
         elif init == "build" and run < n:
             # Restart r: BUILD from the r-th most central point (r = 0 is classic BUILD).
             medoids = _init_build(d, k, int(by_centrality[run]))
+        elif init == "heuristic" and run == 0:
+            medoids = by_centrality[:k].copy()  # sklearn_extra's default: the k most central
         else:
             medoids = _init_plusplus(d, k, rng, central_first=run == 0)
         medoids = _alternate(d, medoids, max_iter)
@@ -352,7 +355,7 @@ def _solve(
 
 
 def _check_options(max_iter: int, max_swaps: int | None, init: str, n_init: int | None) -> None:
-    check(init in ("build", "k-medoids++"), "init", init, "build, k-medoids++")
+    check(init in _INITS, "init", init, ", ".join(_INITS))
     check(max_iter >= 0, "max_iter", max_iter, "an integer >= 0")
     check(max_swaps is None or max_swaps >= 0, "max_swaps", max_swaps, "None or an integer >= 0")
     check(n_init is None or n_init >= 1, "n_init", n_init, "None or an integer >= 1")
@@ -386,12 +389,15 @@ def kmedoids(
     max_swaps : int or None
         Maximum swaps applied; ``None`` (default) runs the swap phase until no swap improves.
         ``0`` skips it (alternate only, like ``sklearn_extra``'s ``method="alternate"``).
-    init : {"build", "k-medoids++"}
-        Start of the first run: BUILD (greedy, deterministic) or k-medoids++ (seeded).
+    init : {"build", "k-medoids++", "heuristic"}
+        Start of the first run: BUILD (greedy, deterministic), k-medoids++ (seeded), or the
+        ``n_clusters`` most central points (``sklearn_extra``'s default; with ``max_swaps=0``
+        and ``n_init=1`` this mimics ``sklearn_extra.cluster.KMedoids()``, the public CAS code's
+        clustering, up to tie-breaking).
     n_init : int or None
         Number of runs, the cheapest cost is kept. Run ``r >= 1`` restarts BUILD from the
         ``r``-th most central point (``init="build"``) or k-medoids++ from a random first
-        medoid. ``None``: ``clip(1e6 // (n_clusters·n²), 1, 10)`` runs, i.e. restarts only on
+        medoid. ``None``: ``clip(1e5 // (n_clusters·n²), 1, 10)`` runs, i.e. restarts only on
         small inputs, where they make the result the global optimum in practice.
 
     Returns

@@ -1,0 +1,105 @@
+"""Evaluation beyond accuracy for one trained model: intervention curves, concept alignment (CAS)
+and impurity (OIS, NIS), on one split. Called by ``cem.train.run`` after training.
+
+Representations (REFERENCE §3): CEM, each concept's m-dim mixed embedding; scalar CBMs, the
+bottleneck value of each concept; Hybrid CBMs and the no-concept DNN, their free units split
+into k chunks. NIS reads the whole bottleneck (the k representations side by side).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from cem.errors import CemError, check, unknown
+from cem.metrics.interventions import POLICIES, concept_groups, intervention_curve
+from cem.models.concept_models import ConceptModel
+from cem.models.inference import predict
+
+EVALUATION_DEFAULTS: dict[str, Any] = {
+    "split": "test",
+    "interventions": True,
+    "policies": list(POLICIES),
+    "random_orders": 5,
+    "groups": None,  # list of concept-index lists; None = one group per concept
+    "alignment": True,  # Concept Alignment Score
+    "impurity": True,  # Oracle and Niche Impurity Scores
+    "seed": 0,
+}
+
+
+def resolve_evaluation(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Defaults ⊕ cfg, validated (one-line ``CemError`` naming the key)."""
+    out = {**EVALUATION_DEFAULTS, **dict(cfg or {})}
+    for key in out:
+        if key not in EVALUATION_DEFAULTS:
+            raise CemError(
+                f"evaluation.{key} is unknown; allowed: {', '.join(EVALUATION_DEFAULTS)}"
+            )
+    if out["split"] not in ("train", "val", "test"):
+        raise unknown("evaluation.split", out["split"], ("test", "train", "val"))
+    for p in out["policies"]:
+        if p not in POLICIES:
+            raise unknown("evaluation.policies", p, POLICIES)
+    ro = out["random_orders"]
+    check(isinstance(ro, int) and ro >= 1, "evaluation.random_orders", ro, "an integer >= 1")
+    return out
+
+
+def evaluate_extras(
+    net: ConceptModel,
+    tensors: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    cfg: Mapping[str, Any],
+    prefix: str = "test",
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """Scalar metrics (``{prefix}/cas``, ``/ois``, ``/nis``) and curves for one split.
+
+    tensors: (x (N, d), c (N, k), y (N,)). Returns (metrics, curves) where curves holds
+    ``interventions[policy][correct|incorrect] = {n_groups, task_acc, task_auc}`` and
+    ``cas = {rho, curve}``.
+    """
+    x, c, y = tensors
+    metrics: dict[str, float] = {}
+    curves: dict[str, Any] = {}
+    if cfg["interventions"] and net.has_concepts:
+        groups = concept_groups(cfg["groups"], c.shape[1])
+        curves["interventions"] = {
+            policy: {
+                kind: intervention_curve(
+                    net,
+                    x,
+                    c,
+                    y,
+                    policy,
+                    groups,
+                    kind == "incorrect",
+                    cfg["random_orders"],
+                    cfg["seed"],
+                )
+                for kind in ("correct", "incorrect")
+            }
+            for policy in cfg["policies"]
+        }
+    if cfg["alignment"] or cfg["impurity"]:
+        reps = predict(net, x).reps.detach().cpu().numpy()  # (N, k, r)
+        conc = c.detach().cpu().numpy().astype(int)
+        if cfg["alignment"]:
+            from cem.metrics.alignment import concept_alignment_score
+
+            cas = concept_alignment_score(reps, conc, seed=cfg["seed"])
+            metrics[f"{prefix}/cas"] = float(cas["cas"])
+            metrics.update(
+                {f"{prefix}/cas_{i}": float(v) for i, v in enumerate(cas["per_concept"])}
+            )
+            curves["cas"] = {
+                "rho": [int(r) for r in cas["rho"]],
+                "curve": [[float(v) for v in row] for row in cas["curve"]],
+            }
+        if cfg["impurity"]:
+            from cem.metrics.impurity import niche_impurity_score, oracle_impurity_score
+
+            metrics[f"{prefix}/ois"] = float(oracle_impurity_score(reps, conc, seed=cfg["seed"]))
+            metrics[f"{prefix}/nis"] = float(niche_impurity_score(reps, conc, seed=cfg["seed"]))
+    return metrics, curves
