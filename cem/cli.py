@@ -254,18 +254,25 @@ def report_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="cem-report",
         description="Summarise every cem-train run under DIR (nested sweeps too): writes "
-        "DIR/runs.csv (one row per run) and DIR/summary.md (dataset x model, mean ± std and "
-        "95%% CI over seeds) and prints the table. Failed or incomplete runs are listed apart.",
+        "DIR/runs.csv (one row per run), DIR/summary.md (dataset x model, mean ± std and "
+        "95%% CI over seeds) and DIR/report.md with every table and plot (DIR/plots/, PNG and "
+        "SVG), and prints the table. Failed or incomplete runs are listed apart.",
         epilog="example:\n  cem-train -m dataset=xor,dot model=cem,cbm_sigmoid seed=0,1,2 "
         "hydra.sweep.dir=outputs/demo\n  cem-report outputs/demo",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("dir", help="a cem-train run or sweep directory")
-    parser.add_argument("--out", help="where to write runs.csv and summary.md (default: DIR)")
+    parser.add_argument("--out", help="where to write the files (default: DIR)")
+    parser.add_argument(
+        "--no-plots",
+        action="store_true",
+        help="only runs.csv and summary.md, no report.md and plots",
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else 2
+    from cem.report.document import write_report
     from cem.report.runs import collect
     from cem.report.table import problems_markdown, summarise, to_csv, to_markdown
 
@@ -293,10 +300,12 @@ def report_main(argv: Sequence[str] | None = None) -> int:
         tmp = out / f".{name}.tmp"
         tmp.write_text(content)
         os.replace(tmp, out / name)
+    report = None if args.no_plots else write_report(rows, out)
     n_ok = sum(r["status"] == "completed" for r in rows)
     print(text)
+    written = [out / "runs.csv", out / "summary.md", *([report] if report else [])]
     print(
-        f"{n_ok} completed, {len(rows) - n_ok} left out; wrote {out / 'runs.csv'} and "
-        f"{out / 'summary.md'}"
+        f"{n_ok} completed, {len(rows) - n_ok} left out; wrote "
+        + ", ".join(str(p) for p in written)
     )
     return 0

@@ -42,7 +42,7 @@ def test_model_group_matches_the_registry() -> None:
     assert group_options("model") == sorted(VARIANTS)
     assert group_options("dataset") == ["dot", "file", "trig", "xor"]
     assert {"cpu", "gpu", "debug"} <= set(group_options("trainer"))
-    assert {"paper_synthetic", "quick"} <= set(group_options("experiment"))
+    assert {"paper_synthetic", "quick", "tradeoff"} <= set(group_options("experiment"))
 
 
 @pytest.mark.parametrize("model", sorted(VARIANTS))
@@ -55,6 +55,19 @@ def test_every_model_config_runs(hydra_ctx: None, model: str) -> None:
 @pytest.mark.parametrize("dataset", ["xor", "trig", "dot"])
 def test_every_dataset_config_runs(hydra_ctx: None, dataset: str) -> None:
     assert 0.0 <= tiny_run([f"dataset={dataset}"])["test/task_acc"] <= 1.0
+
+
+def test_tradeoff_sweeps_alpha_for_concept_models(hydra_ctx: None) -> None:
+    cfg = compose("train", overrides=["experiment=tradeoff"], return_hydra_config=True)
+    params = cfg.hydra.sweeper.params
+    alphas = [float(a) for a in str(params["model.concept_loss_weight"]).split(",")]
+    assert alphas == [0, 0.01, 0.1, 1, 5, 10]
+    assert "dnn" not in params.model and "cem" in params.model.split(",")
+    assert (
+        0.0
+        <= tiny_run(["experiment=tradeoff", "model.concept_loss_weight=5"])["test/task_acc"]
+        <= 1.0
+    )
 
 
 @pytest.mark.parametrize("experiment", ["quick", "paper_synthetic"])

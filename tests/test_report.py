@@ -68,6 +68,6 @@ def test_markdown_and_report_files(sweep: Path, capsys: pytest.CaptureFixture[st
     assert "| xor | cem | 3 | 92.00 ± 2.00 (±4.97) |" in out
     assert "Runs left out" in out and "RuntimeError: boom" in out and "incomplete" in out
     csv_lines = (sweep / "runs.csv").read_text().splitlines()
-    assert csv_lines[0].startswith("run_dir,status,dataset,model,seed,error")
+    assert csv_lines[0].startswith("run_dir,status,dataset,model,variant,seed,error")
     assert len(csv_lines) == 1 + 6
     assert to_markdown([]).count("\n") == 1  # header only

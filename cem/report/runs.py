@@ -39,6 +39,8 @@ def collect(root: str | Path) -> list[dict[str, Any]]:
         run_dir = cfg.parent.parent
         if run_dir not in seen and not (run_dir / "multirun.yaml").exists():
             rows.append(_row(run_dir, root, {"status": "incomplete", **_hydra_names(cfg)}))
+    if rows:
+        label_variants(rows)
     if not rows:
         raise CemError(
             f"report directory {str(root)!r} holds no cem-train runs "
@@ -72,4 +74,37 @@ def _row(run_dir: Path, root: Path, record: dict[str, Any]) -> dict[str, Any]:
         "error": record.get("error", ""),
     }
     row.update(record.get("metrics") or {})
+    # Private keys (not written to the CSV): the full config and the curves, for plots.
+    row["_config"] = record.get("config") or {}
+    row["_curves"] = record.get("curves") or {}
     return row
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = str(v)
+    return out
+
+
+# Settings that differ between runs without making them different experiments.
+_NOT_VARIANTS = ("seed", "output_dir", "trainer.progress", "trainer.num_threads")
+
+
+def label_variants(rows: list[dict[str, Any]]) -> None:
+    """Set ``row["variant"]``: the settings in which a run differs from the other runs of its
+    (dataset, model), e.g. ``model.concept_loss_weight=0.1``, so that sweeps over a
+    hyper-parameter are summarised per value instead of averaged together."""
+    groups: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r.get("dataset"), r.get("model")), []).append(r)
+    for group in groups.values():
+        flat = [_flatten(r.get("_config") or {}) for r in group]
+        keys = sorted({k for f in flat for k in f})
+        varying = [k for k in keys if k not in _NOT_VARIANTS and len({f.get(k) for f in flat}) > 1]
+        for r, f in zip(group, flat, strict=True):
+            r["variant"] = ",".join(f"{k}={f.get(k)}" for k in varying)

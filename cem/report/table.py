@@ -17,7 +17,15 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "test/concept_acc",
     "test/concept_auc",
 )
-LEAD_COLUMNS: tuple[str, ...] = ("run_dir", "status", "dataset", "model", "seed", "error")
+LEAD_COLUMNS: tuple[str, ...] = (
+    "run_dir",
+    "status",
+    "dataset",
+    "model",
+    "variant",
+    "seed",
+    "error",
+)
 
 
 def ci95(values: Sequence[float]) -> float:
@@ -33,13 +41,20 @@ def summarise(
     rows: Sequence[dict[str, Any]], metrics: Sequence[str] = SUMMARY_METRICS
 ) -> list[dict[str, Any]]:
     """One entry per (dataset, model) over completed runs: n and mean/std/ci95 of each metric."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for r in rows:
         if r.get("status") == "completed":
-            groups.setdefault((str(r["dataset"]), str(r["model"])), []).append(r)
+            key = (str(r["dataset"]), str(r["model"]), str(r.get("variant") or ""))
+            groups.setdefault(key, []).append(r)
     out = []
-    for (dataset, model), rs in sorted(groups.items()):
-        entry: dict[str, Any] = {"dataset": dataset, "model": model, "n": len(rs)}
+    for (dataset, model, variant), rs in sorted(groups.items()):
+        entry: dict[str, Any] = {
+            "dataset": dataset,
+            "model": model,
+            "variant": variant,
+            "n": len(rs),
+            "runs": rs,
+        }
         for m in metrics:
             vals = [float(r[m]) for r in rs if r.get(m) is not None and not _nan(r[m])]
             entry[m] = {
@@ -58,7 +73,7 @@ def _nan(v: Any) -> bool:
 
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
     """Tidy CSV: one row per run, the lead columns first, then every metric seen, sorted."""
-    extra = sorted({k for r in rows for k in r} - set(LEAD_COLUMNS))
+    extra = sorted({k for r in rows for k in r if not k.startswith("_")} - set(LEAD_COLUMNS))
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=[*LEAD_COLUMNS, *extra], extrasaction="ignore")
     writer.writeheader()
@@ -74,12 +89,28 @@ def _cell(stat: dict[str, float]) -> str:
     return f"{mean:.2f} ± {std:.2f}" + ("" if math.isnan(ci) else f" (±{ci:.2f})")
 
 
-def to_markdown(summary: Sequence[dict[str, Any]], metrics: Sequence[str] = SUMMARY_METRICS) -> str:
-    """Dataset × model table, percentages: mean ± std (± 95% CI half-width) over seeds."""
-    head = ["dataset", "model", "n", *[m.split("/", 1)[1] + " %" for m in metrics]]
+def to_markdown(
+    summary: Sequence[dict[str, Any]],
+    metrics: Sequence[str] = SUMMARY_METRICS,
+    paper: dict[str, dict[str, float]] | None = None,
+) -> str:
+    """Dataset × model table, percentages: mean ± std (± 95% CI half-width) over seeds.
+
+    A ``variant`` column appears when runs of one (dataset, model) differ in a setting; with
+    ``paper`` (dataset -> model -> %), a column puts the paper's number beside the first metric.
+    """
+    variants = any(e.get("variant") for e in summary)
+    head = ["dataset", "model", *(["variant"] if variants else []), "n"]
+    head += [m.split("/", 1)[1] + " %" for m in metrics]
+    if paper is not None:
+        head.insert(len(head) - len(metrics) + 1, "paper %")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in summary:
-        cells = [e["dataset"], e["model"], str(e["n"]), *[_cell(e[m]) for m in metrics]]
+        cells = [e["dataset"], e["model"], *([e.get("variant", "")] if variants else [])]
+        cells += [str(e["n"]), *[_cell(e[m]) for m in metrics]]
+        if paper is not None:
+            ref = paper.get(e["dataset"], {}).get(e["model"])
+            cells.insert(len(cells) - len(metrics) + 1, "–" if ref is None else f"{ref:.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
