@@ -3,8 +3,8 @@
 For each dataset × model, one full paper-settings run (default 500 epochs, batch 256, paper data)
 through ``cem.train.run`` is timed against a loop written here with plain PyTorch: the same
 network, the same data order (the same seeded permutations), batch size, loss and step count.
-Each measurement runs in a fresh subprocess (so peak RSS is its own); the median of ``--repeats``
-runs is reported.
+Each measurement runs in a fresh subprocess (so peak RSS is its own; the two of a pair run at
+the same time, one per core); the median of ``--repeats`` runs is reported.
 
     python benchmarks/speed.py                       # full table (~15 min on 2 cores)
     python benchmarks/speed.py --epochs 50 --repeats 1 --datasets xor --models cem cbm_sigmoid
@@ -152,26 +152,35 @@ def main() -> None:
     worst = 0.0
     for ds in args.datasets:
         for model in args.models:
-            res = {}
-            for impl in ("bare", "ours"):
-                cmd = [
-                    sys.executable,
-                    __file__,
-                    "--impl",
-                    impl,
-                    "--epochs",
-                    str(args.epochs),
-                    "--repeats",
-                    str(args.repeats),
-                    "--threads",
-                    str(args.threads),
-                    "--datasets",
-                    ds,
-                    "--models",
-                    model,
-                ]
-                out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-                res[impl] = json.loads(out.stdout.strip().splitlines()[-1])
+            # Both measurements run at the same time, one per core, so that whatever else loads
+            # the machine weighs on both alike.
+            procs = {
+                impl: subprocess.Popen(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--impl",
+                        impl,
+                        "--epochs",
+                        str(args.epochs),
+                        "--repeats",
+                        str(args.repeats),
+                        "--threads",
+                        str(args.threads),
+                        "--datasets",
+                        ds,
+                        "--models",
+                        model,
+                    ],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                for impl in ("bare", "ours")
+            }
+            res = {
+                impl: json.loads(p.communicate()[0].strip().splitlines()[-1])
+                for impl, p in procs.items()
+            }
             ratio = res["ours"]["ms_per_step"] / res["bare"]["ms_per_step"]
             worst = max(worst, ratio)
             print(

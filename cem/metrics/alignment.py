@@ -164,6 +164,7 @@ def concept_alignment_score(
     n_values: int = 50,
     seed: int = 0,
     max_points: int | None = None,
+    **kmedoids_options: Any,
 ) -> dict[str, Any]:
     """Concept Alignment Score: how well clusters of each concept's representation match it.
 
@@ -181,6 +182,9 @@ def concept_alignment_score(
     max_points : int or None
         If given and ``n > max_points``, score a seeded random subset of ``max_points`` points
         (the same subset for every concept); ``N`` is then ``max_points``.
+    **kmedoids_options
+        Passed to :func:`cem.metrics.kmedoids.kmedoids_many`, e.g. ``init="heuristic",
+        max_swaps=0`` to emulate the public code's ``sklearn_extra`` clustering.
 
     Returns
     -------
@@ -209,7 +213,7 @@ def concept_alignment_score(
     rho = cluster_counts(n, n_values)
     curve = np.empty((k, rho.size), dtype=np.float64)
     for i, rep in enumerate(items):
-        results = kmedoids_many(pairwise_euclidean(rep), rho, seed=seed)
+        results = kmedoids_many(pairwise_euclidean(rep), rho, seed=seed, **kmedoids_options)
         curve[i] = [homogeneity_score(conc[:, i], res.labels) for res in results]
     per_concept = [_trapezoid(row) / _trapezoid(np.ones(rho.size)) for row in curve]
     return {
