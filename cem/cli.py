@@ -10,6 +10,7 @@ failed in its ``metrics.json`` and the sweep goes on; a run whose folder already
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -18,6 +19,8 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from omegaconf import OmegaConf
 
 from cem.errors import CemError, unknown
 
@@ -38,6 +41,21 @@ _FLAGS_WITH_VALUE = {
     "--info",
     "--experimental-rerun",
 }
+
+
+def short_dirname(overrides: str, limit: int = 120) -> str:
+    """A sweep job's folder name: its overrides (``dataset=xor,model=cem,seed=42``), cut to
+    ``limit`` characters plus a digest when longer (file names stop at 255 bytes)."""
+    if len(overrides) <= limit:
+        return overrides
+    digest = hashlib.sha1(overrides.encode()).hexdigest()[:10]
+    return f"{overrides[: limit - 11]}_{digest}"
+
+
+# Used by conf/train.yaml's hydra.sweep.subdir; registered on import so that the sweep's worker
+# processes (which import this module to run _task) know it too.
+if not OmegaConf.has_resolver("cem_dirname"):
+    OmegaConf.register_new_resolver("cem_dirname", short_dirname)
 
 
 def config_dir() -> Path:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # subprocesses of the real commands (still run in CI)
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 BIN = Path(sys.executable).parent
@@ -51,7 +53,7 @@ def test_main_job_runs_at_reduced_size(tmp_path: Path) -> None:
     train = re.search(r"\.venv/bin/(cem-train [^&]+)", main).group(1).strip()
     report = re.search(r"\.venv/bin/(cem-report \S+)", main).group(1)
     # The quick preset sweeps 3 datasets x 9 models; keep the 3 datasets, 2 models.
-    extra = ["hydra.sweeper.params.model=cem,cbm_sigmoid"]
+    extra = ["hydra.sweeper.params.model='cem,cbm_sigmoid'"]
     proc = subprocess.run(
         [*cli(train), *SHRINK, *extra], cwd=tmp_path, capture_output=True, text=True, timeout=600
     )
