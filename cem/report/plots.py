@@ -183,7 +183,14 @@ def plot_metric_bars(
     if entries:
         handles, labels = ax.get_legend_handles_labels()
         unique = dict(zip(labels, handles, strict=True))
-        ax.legend(unique.values(), unique.keys(), fontsize="small", ncols=3)
+        ax.legend(
+            unique.values(),
+            unique.keys(),
+            fontsize="small",
+            ncols=5,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.1),
+        )
     ax.grid(alpha=0.3, axis="y")
     return fig, ax
 
