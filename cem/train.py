@@ -23,6 +23,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from cem import __version__
@@ -68,21 +69,13 @@ class RunResult:
 
 
 def _plain(cfg: Any) -> dict[str, Any]:
+    """A dict or DictConfig (from Hydra) as plain nested dicts; None as {}."""
     if cfg is None:
         return {}
+    if isinstance(cfg, DictConfig):
+        return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
     if not isinstance(cfg, Mapping):
-        from omegaconf import DictConfig, OmegaConf
-
-        if isinstance(cfg, DictConfig):
-            return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
         raise CemError(f"config type={type(cfg).__name__!r} is invalid; allowed: dict, DictConfig")
-    try:
-        from omegaconf import DictConfig, OmegaConf
-
-        if isinstance(cfg, DictConfig):
-            return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
-    except ImportError:  # pragma: no cover
-        pass
     return {k: _plain(v) if isinstance(v, Mapping) else v for k, v in cfg.items()}
 
 

@@ -92,6 +92,7 @@ class ConceptLightningModule(pl.LightningModule):
         self.register_buffer("supervised", sup, persistent=False)
         pw = None if pos_weight is None else torch.as_tensor(pos_weight, dtype=torch.float32)
         self.register_buffer("pos_weight", pw, persistent=False)
+        self._plain_concept_loss = pw is None and bool(sup.all())
         self._outputs: list[tuple[ConceptOutput, torch.Tensor, torch.Tensor]] = []
 
     # ---- stage ----
@@ -112,6 +113,8 @@ class ConceptLightningModule(pl.LightningModule):
     # ---- loss ----
     def concept_loss(self, c_logits: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Mean BCE over supervised concepts: c_logits, c (B, k)."""
+        if self._plain_concept_loss:  # every concept supervised, unweighted: the plain mean
+            return F.binary_cross_entropy_with_logits(c_logits, c)
         bce = F.binary_cross_entropy_with_logits(
             c_logits, c, pos_weight=self.pos_weight, reduction="none"
         )
@@ -148,10 +151,13 @@ class ConceptLightningModule(pl.LightningModule):
 
     def on_fit_start(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)
-        if dm is not None and hasattr(dm, "to"):
+        self._data_on_device = dm is not None and hasattr(dm, "to")
+        if self._data_on_device:
             dm.to(self.device)  # data moves to the device once, not per step
         self._loss_sum = torch.zeros((), device=self.device)
         self._steps = 0
+        # train/loss every 10 epochs at 500 epochs, every epoch for short runs.
+        self.log_every_n_epochs = max(1, min(10, (self.trainer.max_epochs or 1) // 50))
         # Plain fp32 on one device needs none of Lightning's backward/step plumbing (scalers,
         # gradient sync), so the step then calls autograd and the optimiser directly.
         self._direct = type(self.trainer.precision_plugin) is Precision and isinstance(
@@ -184,9 +190,25 @@ class ConceptLightningModule(pl.LightningModule):
         self._steps += len(batches)
         return total / len(batches)
 
+    def transfer_batch_to_device(
+        self, batch: Any, device: torch.device, dataloader_idx: int
+    ) -> Any:
+        if getattr(self, "_data_on_device", False):
+            return batch  # already there (on_fit_start): skip walking the epoch's batch list
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
+
     def on_train_epoch_end(self) -> None:
         mean = self._loss_sum / max(self._steps, 1)
-        self.log("train/loss", mean, prog_bar=True)
+        epoch = self.current_epoch + 1
+        trainer = self.trainer
+        # Lightning's log() costs ~2 ms a call, as much as a training step of these small nets:
+        # log the epoch loss every few epochs, at validation epochs and at the end.
+        if (
+            epoch % self.log_every_n_epochs == 0
+            or epoch % (trainer.check_val_every_n_epoch or 1) == 0
+            or epoch == trainer.max_epochs
+        ):
+            self.log("train/loss", mean, prog_bar=True)
         sched = self.lr_schedulers()
         if sched is not None:
             if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
