@@ -182,10 +182,11 @@ def _completed(output_dir: Path, cfg: dict[str, Any]) -> bool:
 
 
 def _record_failure(output_dir: Path, cfg: Any, err: BaseException) -> None:
-    from omegaconf import OmegaConf
-
     output_dir.mkdir(parents=True, exist_ok=True)
-    plain = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg
+    try:
+        plain = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg
+    except Exception:  # noqa: BLE001 - the config itself may be what failed; keep the error
+        plain = {}
     record = {
         "status": "failed",
         "dataset": (plain.get("dataset") or {}).get("name"),
