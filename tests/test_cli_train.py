@@ -104,7 +104,6 @@ def test_sweep_records_failures_goes_on_and_never_recomputes(
     rows = {r["status"]: r for r in collect(sweep)}
     assert set(rows) == {"completed", "failed"}
     assert "bad.npz" in rows["failed"]["error"]
-    done = next(sweep.rglob("metrics.json"))
     done = [
         p for p in sweep.rglob("metrics.json") if json.loads(p.read_text())["status"] == "completed"
     ][0]
