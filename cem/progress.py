@@ -29,7 +29,9 @@ class PlainProgress(pl.Callback):
         epoch = trainer.current_epoch + 1
         if epoch % (self.every or 1) and epoch != trainer.max_epochs:
             return
-        m = trainer.callback_metrics
+        m = dict(trainer.callback_metrics)
+        if hasattr(pl_module, "epoch_loss"):  # this epoch's loss (train/loss is logged sparsely)
+            m["train/loss"] = pl_module.epoch_loss
         parts = [f"epoch {epoch}/{trainer.max_epochs}"]
         for key in ("train/loss", "val/loss", "val/task_acc", "val/concept_acc"):
             if key in m:

@@ -58,8 +58,9 @@ DATASET_DEFAULTS: dict[str, Any] = {
 
 @dataclass
 class RunResult:
-    """What a run returns: final metrics (``train/…``, ``val/…``, ``test/…``), the trained module,
-    its data and the resolved config."""
+    """What a run returns: final metrics (``train/…``, ``val/…``, ``test/…``), curves
+    (``interventions``, ``cas``, and ``train_loss``: stage -> mean training loss of every epoch),
+    the trained module, its data and the resolved config."""
 
     metrics: dict[str, Any]
     curves: dict[str, Any]
@@ -308,6 +309,7 @@ def _run(cfg: dict[str, Any]) -> RunResult:
             ev = cfg["evaluation"]
             split = ev["split"]
             extra, curves = evaluate_extras(module.net, dm.tensors[split], ev, prefix=split)
+            curves["train_loss"] = module.loss_history
             metrics.update(extra)
             eval_time = time.perf_counter() - t_eval
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from sklearn.metrics import homogeneity_score
 
 from cem.errors import CemError
 from cem.metrics.alignment import cluster_counts, concept_alignment_score, split_chunks
@@ -135,3 +136,17 @@ def test_split_chunks() -> None:
 def test_bad_inputs_raise(reps: object, c: np.ndarray, match: str) -> None:
     with pytest.raises(CemError, match=match):
         concept_alignment_score(reps, c)  # type: ignore[arg-type]
+
+
+def test_identical_representations_share_a_cluster() -> None:
+    # A hard 0/1 bottleneck that gets 10% of a concept wrong: however many clusters it is given,
+    # its clusters are the two values, so every point of the curve is h(c, ĉ) and CAS equals it.
+    rng = np.random.default_rng(0)
+    c = rng.integers(0, 2, size=(300, 1))
+    wrong = rng.random(300) < 0.1
+    hard = np.where(wrong[:, None], 1 - c, c).astype(float)
+    result = concept_alignment_score(hard, c, n_values=10)
+    expected = homogeneity_score(c[:, 0], hard[:, 0].astype(int))
+    assert expected < 0.8
+    np.testing.assert_allclose(result["curve"][0], expected)
+    assert result["cas"] == pytest.approx(expected)

@@ -65,6 +65,11 @@ def test_two_stage_models_report_the_composed_model(xor_runs: dict, name: str) -
     acc = float(((torch.sigmoid(out.y_logits.squeeze(1)) >= 0.5).long() == y).float().mean())
     assert r.metrics["test/task_acc"] == pytest.approx(acc)
     assert r.metrics["epochs"] == 2 * QUICK["max_epochs"]  # both stages ran
+    history = r.curves["train_loss"]  # every epoch of each stage
+    second = {"cbm_sequential": "task_predicted", "cbm_independent": "task_true"}[name]
+    assert list(history) == ["concepts", second]
+    assert [len(v) for v in history.values()] == [QUICK["max_epochs"]] * 2
+    assert history["concepts"][-1] < history["concepts"][0]  # the concept loss went down
 
 
 def test_independent_head_was_trained_on_true_concepts(xor_runs: dict) -> None:
@@ -75,14 +80,16 @@ def test_independent_head_was_trained_on_true_concepts(xor_runs: dict) -> None:
 
 
 def test_same_seed_same_metrics_and_different_seed_differs() -> None:
-    a = quick_run("cem").metrics
-    b = quick_run("cem").metrics
-    c = quick_run("cem", seed=1).metrics
+    ra, rb, rc = quick_run("cem"), quick_run("cem"), quick_run("cem", seed=1)
     drop = {"wall_time_s", "train_time_s", "eval_time_s"}
-    assert {k: v for k, v in a.items() if k not in drop} == {
-        k: v for k, v in b.items() if k not in drop
+    assert {k: v for k, v in ra.metrics.items() if k not in drop} == {
+        k: v for k, v in rb.metrics.items() if k not in drop
     }
-    assert a["test/task_auc"] != c["test/task_auc"]
+    assert ra.curves["train_loss"] == rb.curves["train_loss"]
+    # Another seed trains another model (metrics of a small test set can still coincide).
+    wa, wb, wc = (torch.cat([p.flatten() for p in r.module.parameters()]) for r in (ra, rb, rc))
+    assert torch.equal(wa, wb) and not torch.equal(wa, wc)
+    assert ra.curves["train_loss"] != rc.curves["train_loss"]
 
 
 def test_run_leaves_global_rng_untouched() -> None:

@@ -31,7 +31,10 @@ Matched against the authors' public code (``mateoespinosa/cem``, ``cem/metrics/c
   ones over the same grid (``n_values - 1``). Integrating over the ρ values instead differs
   only through the truncation jitter of the grid (steps of 12 or 13 at N = 600; measured
   differences below 1e-3);
-* homogeneity: ``sklearn.metrics.homogeneity_score(c_i, cluster_labels)``;
+* homogeneity: ``sklearn.metrics.homogeneity_score(c_i, cluster_labels)``, where points with
+  identical representations share one cluster (the public code's ``argmin`` assignment does the
+  same; without it the ties of a hard 0/1 bottleneck are split into singletons and its curve
+  climbs to 1 as ρ grows);
 * clustering: k-medoids on Euclidean distances. The public code used ``sklearn_extra``'s
   ``KMedoids(n_clusters=ρ, random_state=0)`` (alternate method, heuristic init); we use
   :func:`cem.metrics.kmedoids.kmedoids_many` (BUILD + alternate + PAM swap), which reaches lower
@@ -214,7 +217,12 @@ def concept_alignment_score(
     curve = np.empty((k, rho.size), dtype=np.float64)
     for i, rep in enumerate(items):
         results = kmedoids_many(pairwise_euclidean(rep), rho, seed=seed, **kmedoids_options)
-        curve[i] = [homogeneity_score(conc[:, i], res.labels) for res in results]
+        # Identical representations are indistinguishable, so they share a cluster: k-medoids
+        # may park duplicate points in separate (tied) clusters, which would make a hard 0/1
+        # bottleneck look purer the more clusters it is given.
+        _, first, group = np.unique(rep, axis=0, return_index=True, return_inverse=True)
+        group = group.reshape(-1)
+        curve[i] = [homogeneity_score(conc[:, i], res.labels[first][group]) for res in results]
     per_concept = [_trapezoid(row) / _trapezoid(np.ones(rho.size)) for row in curve]
     return {
         "cas": float(np.mean(per_concept)),

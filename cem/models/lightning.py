@@ -28,6 +28,8 @@ from cem.models.concept_models import ConceptBottleneckModel, ConceptEmbeddingMo
 from cem.models.registry import VARIANTS, build_model, resolve
 
 STAGES: tuple[str, ...] = ("joint", "concepts", "task_predicted", "task_true")
+# What each validation logs (per-concept accuracies are in the final whole-split metrics).
+VAL_LOGGED = ("loss", "task_acc", "task_auc", "concept_acc", "concept_auc")
 
 
 def stages_for(model_name: str) -> list[str]:
@@ -94,6 +96,7 @@ class ConceptLightningModule(pl.LightningModule):
         self.register_buffer("pos_weight", pw, persistent=False)
         self._plain_concept_loss = pw is None and bool(sup.all())
         self._outputs: list[tuple[ConceptOutput, torch.Tensor, torch.Tensor]] = []
+        self.loss_history: dict[str, list[float]] = {}  # stage -> mean training loss per epoch
 
     # ---- stage ----
     @property
@@ -156,8 +159,7 @@ class ConceptLightningModule(pl.LightningModule):
             dm.to(self.device)  # data moves to the device once, not per step
         self._loss_sum = torch.zeros((), device=self.device)
         self._steps = 0
-        # train/loss every 10 epochs at 500 epochs, every epoch for short runs.
-        self.log_every_n_epochs = max(1, min(10, (self.trainer.max_epochs or 1) // 50))
+        self._epoch_losses: list[torch.Tensor] = []
         # Plain fp32 on one device needs none of Lightning's backward/step plumbing (scalers,
         # gradient sync), so the step then calls autograd and the optimiser directly.
         self._direct = type(self.trainer.precision_plugin) is Precision and isinstance(
@@ -197,17 +199,23 @@ class ConceptLightningModule(pl.LightningModule):
             return batch  # already there (on_fit_start): skip walking the epoch's batch list
         return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
+    @property
+    def epoch_loss(self) -> torch.Tensor:
+        """Mean training loss of the current epoch so far (0-dim, on the device).
+
+        Callbacks' ``on_train_epoch_end`` run before the module's, so there it is the epoch's.
+        """
+        return self._loss_sum / max(self._steps, 1)
+
     def on_train_epoch_end(self) -> None:
-        mean = self._loss_sum / max(self._steps, 1)
+        mean = self.epoch_loss
+        self._epoch_losses.append(mean)  # stays on the device: no host sync per epoch
         epoch = self.current_epoch + 1
         trainer = self.trainer
-        # Lightning's log() costs ~2 ms a call, as much as a training step of these small nets:
-        # log the epoch loss every few epochs, at validation epochs and at the end.
-        if (
-            epoch % self.log_every_n_epochs == 0
-            or epoch % (trainer.check_val_every_n_epoch or 1) == 0
-            or epoch == trainer.max_epochs
-        ):
+        # Lightning's log() costs ~1-2 ms a call, as much as a training step of these small
+        # nets: train/loss goes to the logger at validation epochs and at the end only; every
+        # epoch's loss is kept in ``loss_history``.
+        if epoch % (trainer.check_val_every_n_epoch or 1) == 0 or epoch == trainer.max_epochs:
             self.log("train/loss", mean, prog_bar=True)
         sched = self.lr_schedulers()
         if sched is not None:
@@ -219,6 +227,9 @@ class ConceptLightningModule(pl.LightningModule):
         self._steps = 0
 
     def on_train_end(self) -> None:
+        # Mean training loss of every epoch of this stage, read back in one transfer.
+        losses = torch.stack(self._epoch_losses).tolist() if self._epoch_losses else []
+        self.loss_history[self.stage] = losses
         net = self.net
         dm = getattr(self.trainer, "datamodule", None)
         if isinstance(net, ConceptBottleneckModel) and net.bottleneck == "logit" and dm is not None:
@@ -254,6 +265,8 @@ class ConceptLightningModule(pl.LightningModule):
         c = torch.cat([b for _, b, _ in outs])
         y = torch.cat([b for _, _, b in outs])
         metrics = {"loss": float(self.loss(out, c, y)), **split_metrics(out, c, y)}
+        if prefix == "val":  # every few epochs: the summary only (each logged key costs ~1 ms)
+            metrics = {k: v for k, v in metrics.items() if k in VAL_LOGGED}
         self.log_dict({f"{prefix}/{k}": v for k, v in metrics.items()}, prog_bar=False)
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
