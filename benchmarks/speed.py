@@ -3,10 +3,12 @@
 For each dataset × model, one full paper-settings run (default 500 epochs, batch 256, paper data)
 through ``cem.train.run`` is timed against a loop written here with plain PyTorch: the same
 network, the same data order (the same seeded permutations), batch size, loss and step count.
-Each measurement runs in a fresh subprocess (so peak RSS is its own; the two of a pair run at
-the same time, one per core); the median of ``--repeats`` runs is reported.
+Each measurement runs in a fresh subprocess, so peak RSS is its own. A repeat runs the two of a
+pair at the same time, each pinned to its own core (the cores swap every repeat), so that the
+host's load, which moves run times by ±20% here, weighs on both alike; the ratio is the median
+over repeats of each repeat's ours/bare, and ms/step the median of each side.
 
-    python benchmarks/speed.py                       # full table (~15 min on 2 cores)
+    python benchmarks/speed.py                       # full table (~25 min on 2 cores)
     python benchmarks/speed.py --epochs 50 --repeats 1 --datasets xor --models cem cbm_sigmoid
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -126,13 +129,46 @@ def worker(args: argparse.Namespace) -> None:
     logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     torch.set_num_threads(args.threads)
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    if args.core is not None and args.core in cores and len(cores) > 1:
+        os.sched_setaffinity(0, {args.core})
     fn = bare if args.impl == "bare" else ours
-    times = []
-    for r in range(args.repeats):
-        seconds, steps = fn(args.datasets[0], args.models[0], args.epochs, r)
-        times.append(seconds / steps * 1e3)
+    seconds, steps = fn(args.datasets[0], args.models[0], args.epochs, args.seed)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"ms_per_step": statistics.median(times), "peak_mb": peak_mb}))
+    print(json.dumps({"ms_per_step": seconds / steps * 1e3, "peak_mb": peak_mb}))
+
+
+def measure_pair(ds: str, model: str, args: argparse.Namespace, repeat: int) -> dict:
+    """One repeat: bare and ours at the same time, on swapped cores every other repeat."""
+    cores = {"bare": repeat % 2, "ours": 1 - repeat % 2}
+    procs = {
+        impl: subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--impl",
+                impl,
+                "--core",
+                str(cores[impl]),
+                "--seed",
+                str(repeat),
+                "--epochs",
+                str(args.epochs),
+                "--threads",
+                str(args.threads),
+                "--datasets",
+                ds,
+                "--models",
+                model,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for impl in ("bare", "ours")
+    }
+    return {
+        impl: json.loads(p.communicate()[0].strip().splitlines()[-1]) for impl, p in procs.items()
+    }
 
 
 def main() -> None:
@@ -143,6 +179,8 @@ def main() -> None:
     p.add_argument("--datasets", nargs="+", default=DATASETS)
     p.add_argument("--models", nargs="+", default=MODELS)
     p.add_argument("--impl", choices=["bare", "ours"], help=argparse.SUPPRESS)
+    p.add_argument("--core", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.impl:
         return worker(args)
@@ -155,36 +193,17 @@ def main() -> None:
     worst = 0.0
     for ds in args.datasets:
         for model in args.models:
-            # Both measurements run at the same time, one per core, so that whatever else loads
-            # the machine weighs on both alike.
-            procs = {
-                impl: subprocess.Popen(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--impl",
-                        impl,
-                        "--epochs",
-                        str(args.epochs),
-                        "--repeats",
-                        str(args.repeats),
-                        "--threads",
-                        str(args.threads),
-                        "--datasets",
-                        ds,
-                        "--models",
-                        model,
-                    ],
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
+            runs = [measure_pair(ds, model, args, r) for r in range(args.repeats)]
+            res = {
+                impl: {
+                    "ms_per_step": statistics.median(x[impl]["ms_per_step"] for x in runs),
+                    "peak_mb": max(x[impl]["peak_mb"] for x in runs),
+                }
                 for impl in ("bare", "ours")
             }
-            res = {
-                impl: json.loads(p.communicate()[0].strip().splitlines()[-1])
-                for impl, p in procs.items()
-            }
-            ratio = res["ours"]["ms_per_step"] / res["bare"]["ms_per_step"]
+            ratio = statistics.median(
+                x["ours"]["ms_per_step"] / x["bare"]["ms_per_step"] for x in runs
+            )
             worst = max(worst, ratio)
             print(
                 f"| {ds} | {model} | {res['bare']['ms_per_step']:.3f} | "

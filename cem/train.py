@@ -173,8 +173,10 @@ def make_datamodule(dataset: Mapping[str, Any], seed: int) -> ConceptDataModule:
 
 
 def _trainer(
-    t: Mapping[str, Any], output_dir: Path | None, stage: str, n_stages: int
+    t: Mapping[str, Any], output_dir: Path | None, stage: str, n_stages: int, block: int = 1
 ) -> pl.Trainer:
+    """A Trainer whose epochs are blocks of ``block`` data epochs, validated after each block
+    (``block`` = the validation interval; see ``ConceptDataModule.set_epoch_blocks``)."""
     callbacks: list[pl.Callback] = []
     if t["early_stopping_patience"] and stage in ("joint", "concepts"):
         callbacks.append(EarlyStopping("val/loss", patience=t["early_stopping_patience"]))
@@ -196,10 +198,10 @@ def _trainer(
             )
         )
     return pl.Trainer(
-        max_epochs=t["max_epochs"],
+        max_epochs=-(-t["max_epochs"] // block),
         accelerator=t["accelerator"],
         devices=t["devices"],
-        check_val_every_n_epoch=t["check_val_every_n_epoch"],
+        check_val_every_n_epoch=t["check_val_every_n_epoch"] if block == 1 else 1,
         num_sanity_val_steps=0,
         logger=logger,
         callbacks=callbacks,
@@ -298,11 +300,15 @@ def _run(cfg: dict[str, Any]) -> RunResult:
             )
             epochs = 0
             t_fit = time.perf_counter()
+            # One Lightning epoch = the data epochs between two validations (one block, run in
+            # one training_step): Lightning's fixed per-epoch cost is paid once a validation.
+            block = 1 if t["fast_dev_run"] else min(t["check_val_every_n_epoch"], t["max_epochs"])
+            dm.set_epoch_blocks(block, None if t["fast_dev_run"] else t["max_epochs"])
             for stage in stages:
                 module.stage = stage
-                trainer = _trainer(t, output_dir, stage, len(stages))
+                trainer = _trainer(t, output_dir, stage, len(stages), block)
                 trainer.fit(module, datamodule=dm)
-                epochs += trainer.current_epoch
+                epochs += len(module.loss_history[stage])
             train_time = time.perf_counter() - t_fit
             t_eval = time.perf_counter()
             metrics: dict[str, Any] = evaluate(module, dm)

@@ -141,3 +141,15 @@ def test_output_dir_gets_metrics_checkpoint_and_log(tmp_path: Path) -> None:
 def test_bad_run_config(cfg: dict, match: str) -> None:
     with pytest.raises(CemError, match=match):
         run(cfg)
+
+
+def test_epoch_blocks_train_exactly_like_one_epoch_at_a_time() -> None:
+    # run() makes one Lightning epoch of each validation interval; the training must not change.
+    base = {"max_epochs": 25, "progress": "none", "early_stopping_patience": 0}
+    one = quick_run("cbm_hybrid_sigmoid", trainer={**base, "check_val_every_n_epoch": 1})
+    blocks = quick_run("cbm_hybrid_sigmoid", trainer={**base, "check_val_every_n_epoch": 10})
+    assert one.metrics["epochs"] == blocks.metrics["epochs"] == 25  # blocks of 10, 10 and 5
+    assert len(blocks.curves["train_loss"]["joint"]) == 25
+    assert one.curves["train_loss"] == blocks.curves["train_loss"]
+    for p, q in zip(one.module.parameters(), blocks.module.parameters(), strict=True):
+        assert torch.equal(p, q)

@@ -23,10 +23,12 @@ Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 class InMemoryLoader:
     """Yields (x (B, d), c (B, k), y (B,)) slices of a fresh seeded permutation when shuffled.
 
-    With ``epoch_batches=True`` it yields, once per pass, the *list* of an epoch's batches: the
-    Lightning module then runs the epoch's optimisation steps in one ``training_step``, which
-    pays Lightning's per-batch hook overhead once an epoch instead of once a step (the data are
-    tiny, so that overhead would otherwise dominate). The steps and their order are unchanged.
+    With ``epoch_batches=True`` each pass yields a single item, a *block* of whole epochs: a list
+    of up to ``epochs_per_pass`` epochs, each the list of that epoch's batches (the last pass
+    is cut so that ``total_epochs`` are served in all). The Lightning module runs a block in one
+    ``training_step``, so Lightning's per-batch and per-epoch hooks are paid once a block
+    instead of once a step (the data are tiny, so that overhead would otherwise dominate). The
+    steps, their order and the permutations drawn are those of plain epoch-by-epoch batches.
     """
 
     def __init__(
@@ -36,16 +38,24 @@ class InMemoryLoader:
         shuffle: bool,
         generator: torch.Generator | None,
         epoch_batches: bool = False,
+        epochs_per_pass: int = 1,
+        total_epochs: int | None = None,
     ) -> None:
         self.tensors, self.batch_size, self.shuffle = tensors, batch_size, shuffle
         self.generator, self.epoch_batches = generator, epoch_batches
+        self.epochs_per_pass, self.total_epochs = epochs_per_pass, total_epochs
+        self.served = 0  # epochs yielded so far (block mode)
 
     def __len__(self) -> int:
         return 1 if self.epoch_batches else -(-len(self.tensors[0]) // self.batch_size)
 
-    def __iter__(self) -> Iterator[Batch | list[Batch]]:
+    def __iter__(self) -> Iterator[Batch | list[list[Batch]]]:
         if self.epoch_batches:
-            yield list(self._batches())
+            n = self.epochs_per_pass
+            if self.total_epochs is not None:
+                n = max(0, min(n, self.total_epochs - self.served))
+            self.served += n
+            yield [list(self._batches()) for _ in range(n)]
         else:
             yield from self._batches()
 
@@ -101,6 +111,8 @@ class ConceptDataModule(pl.LightningDataModule):
             for s in SPLITS
         }
         self.generator = torch.Generator().manual_seed(seed)
+        self.epochs_per_pass: int = 1
+        self.total_epochs: int | None = None
 
     @classmethod
     def from_config(
@@ -144,19 +156,32 @@ class ConceptDataModule(pl.LightningDataModule):
         return self
 
     # ---- loaders ----
-    def _loader(self, split: str, shuffle: bool, epoch_batches: bool = False) -> InMemoryLoader:
+    def set_epoch_blocks(self, epochs_per_pass: int, total_epochs: int | None) -> None:
+        """Serve training data in blocks of ``epochs_per_pass`` epochs (one Lightning epoch
+        each), ``total_epochs`` in all (``None``: no cut); ``(1, None)`` is epoch by epoch."""
+        check(epochs_per_pass >= 1, "epochs_per_pass", epochs_per_pass, "an integer >= 1")
+        self.epochs_per_pass, self.total_epochs = epochs_per_pass, total_epochs
+
+    def _loader(self, split: str, shuffle: bool) -> InMemoryLoader:
         size = self.batch_size if shuffle else (self.eval_batch_size or len(self.tensors[split][0]))
-        return InMemoryLoader(
-            self.tensors[split], max(size, 1), shuffle, self.generator, epoch_batches
-        )
+        return InMemoryLoader(self.tensors[split], max(size, 1), shuffle, self.generator)
 
     def batches(self, split: str = "train", shuffle: bool = True) -> InMemoryLoader:
         """Plain (x, c, y) minibatches of ``batch_size`` (for loops outside Lightning)."""
         return InMemoryLoader(self.tensors[split], self.batch_size, shuffle, self.generator)
 
     def train_dataloader(self) -> InMemoryLoader:
-        """One item per epoch: the list of that epoch's shuffled minibatches."""
-        return self._loader("train", shuffle=True, epoch_batches=True)
+        """One item per Lightning epoch: a block of epochs, each a list of shuffled minibatches
+        (see :meth:`set_epoch_blocks`; one epoch a block by default)."""
+        return InMemoryLoader(
+            self.tensors["train"],
+            self.batch_size,
+            True,
+            self.generator,
+            epoch_batches=True,
+            epochs_per_pass=self.epochs_per_pass,
+            total_epochs=self.total_epochs,
+        )
 
     def val_dataloader(self) -> InMemoryLoader:
         return self._loader("val", shuffle=False)

@@ -167,11 +167,26 @@ class ConceptLightningModule(pl.LightningModule):
         )
 
     def training_step(
-        self, batch: tuple[torch.Tensor, ...] | list[tuple[torch.Tensor, ...]], batch_idx: int
-    ) -> torch.Tensor:
-        """One optimisation step per minibatch: ``batch`` is one (x, c, y) or an epoch's list."""
-        batches = batch if isinstance(batch, list) else [batch]
+        self, batch: tuple[torch.Tensor, ...] | list[list[tuple[torch.Tensor, ...]]], batch_idx: int
+    ) -> None:
+        """Optimisation steps, one per minibatch.
+
+        ``batch`` is either one (x, c, y) minibatch (a plain loader: the epoch then ends in
+        ``on_train_epoch_end``) or a block of whole epochs, each the list of its minibatches
+        (:class:`cem.data.datamodule.InMemoryLoader`): each epoch of the block ends here.
+        """
         opt = self.optimizers()
+        if isinstance(batch, list):
+            for epoch in batch:
+                self._loss_sum = self._optimise(opt, epoch)
+                self._steps = len(epoch)
+                self._end_epoch()
+        else:
+            self._loss_sum = self._loss_sum + self._optimise(opt, [batch])
+            self._steps += 1
+
+    def _optimise(self, opt: Any, batches: list[tuple[torch.Tensor, ...]]) -> torch.Tensor:
+        """zero_grad → forward → backward → step on each minibatch; the summed loss (0-dim)."""
         total = torch.zeros((), device=self.device)
         for x, c, y in batches:
             mask = self._train_intervention(c)
@@ -188,35 +203,12 @@ class ConceptLightningModule(pl.LightningModule):
                 self.manual_backward(loss)
                 opt.step()
             total = total + loss.detach()
-        self._loss_sum = self._loss_sum + total
-        self._steps += len(batches)
-        return total / len(batches)
+        return total
 
-    def transfer_batch_to_device(
-        self, batch: Any, device: torch.device, dataloader_idx: int
-    ) -> Any:
-        if getattr(self, "_data_on_device", False):
-            return batch  # already there (on_fit_start): skip walking the epoch's batch list
-        return super().transfer_batch_to_device(batch, device, dataloader_idx)
-
-    @property
-    def epoch_loss(self) -> torch.Tensor:
-        """Mean training loss of the current epoch so far (0-dim, on the device).
-
-        Callbacks' ``on_train_epoch_end`` run before the module's, so there it is the epoch's.
-        """
-        return self._loss_sum / max(self._steps, 1)
-
-    def on_train_epoch_end(self) -> None:
-        mean = self.epoch_loss
+    def _end_epoch(self) -> None:
+        """Close a data epoch: record its mean loss and step the LR scheduler."""
+        mean = self._loss_sum / max(self._steps, 1)
         self._epoch_losses.append(mean)  # stays on the device: no host sync per epoch
-        epoch = self.current_epoch + 1
-        trainer = self.trainer
-        # Lightning's log() costs ~1-2 ms a call, as much as a training step of these small
-        # nets: train/loss goes to the logger at validation epochs and at the end only; every
-        # epoch's loss is kept in ``loss_history``.
-        if epoch % (trainer.check_val_every_n_epoch or 1) == 0 or epoch == trainer.max_epochs:
-            self.log("train/loss", mean, prog_bar=True)
         sched = self.lr_schedulers()
         if sched is not None:
             if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -225,6 +217,44 @@ class ConceptLightningModule(pl.LightningModule):
                 sched.step()
         self._loss_sum = torch.zeros((), device=self.device)
         self._steps = 0
+
+    def transfer_batch_to_device(
+        self, batch: Any, device: torch.device, dataloader_idx: int
+    ) -> Any:
+        if getattr(self, "_data_on_device", False):
+            return batch  # already there (on_fit_start): skip walking the block's batch lists
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
+
+    @property
+    def epochs_done(self) -> int:
+        """Data epochs run in the current stage (a Lightning epoch may hold several); an epoch
+        whose steps have run counts even before Lightning's epoch end closes it."""
+        return len(getattr(self, "_epoch_losses", ())) + bool(getattr(self, "_steps", 0))
+
+    @property
+    def epoch_loss(self) -> torch.Tensor:
+        """Mean training loss of the epoch under way, else of the last one (0-dim).
+
+        Callbacks' ``on_train_epoch_end`` run before the module's, so there it is the epoch's.
+        """
+        if getattr(self, "_steps", 0):
+            return self._loss_sum / self._steps
+        losses = getattr(self, "_epoch_losses", None)
+        return losses[-1] if losses else torch.tensor(float("nan"))
+
+    def on_train_epoch_end(self) -> None:
+        if self._steps:  # a plain minibatch loader: the data epoch ends with Lightning's
+            self._end_epoch()
+        epoch = self.current_epoch + 1
+        trainer = self.trainer
+        # Lightning's log() costs ~1-2 ms a call, as much as a training step of these small
+        # nets: train/loss goes to the logger at validation epochs and at the end only; every
+        # epoch's loss is kept in ``loss_history``.
+        if self._epoch_losses and (
+            epoch % (trainer.check_val_every_n_epoch or 1) == 0 or epoch == trainer.max_epochs
+        ):
+            self.log("train/loss", self._epoch_losses[-1], prog_bar=True)
+            self.log("epoch", float(self.epochs_done))  # the CSV's epoch: data, not Lightning
 
     def on_train_end(self) -> None:
         # Mean training loss of every epoch of this stage, read back in one transfer.
@@ -265,9 +295,11 @@ class ConceptLightningModule(pl.LightningModule):
         c = torch.cat([b for _, b, _ in outs])
         y = torch.cat([b for _, _, b in outs])
         metrics = {"loss": float(self.loss(out, c, y)), **split_metrics(out, c, y)}
+        logged = {f"{prefix}/{k}": v for k, v in metrics.items()}
         if prefix == "val":  # every few epochs: the summary only (each logged key costs ~1 ms)
-            metrics = {k: v for k, v in metrics.items() if k in VAL_LOGGED}
-        self.log_dict({f"{prefix}/{k}": v for k, v in metrics.items()}, prog_bar=False)
+            logged = {f"val/{k}": metrics[k] for k in VAL_LOGGED if k in metrics}
+            logged["epoch"] = float(self.epochs_done)
+        self.log_dict(logged, prog_bar=False)
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         self._eval_step(batch)
