@@ -3,10 +3,12 @@
 For each dataset × model, one full paper-settings run (default 500 epochs, batch 256, paper data)
 through ``cem.train.run`` is timed against a loop written here with plain PyTorch: the same
 network, the same data order (the same seeded permutations), batch size, loss and step count.
-Each measurement runs in a fresh subprocess, so peak RSS is its own. A repeat runs the two of a
-pair at the same time, each pinned to its own core (the cores swap every repeat), so that the
-host's load, which moves run times by ±20% here, weighs on both alike; the ratio is the median
-over repeats of each repeat's ours/bare, and ms/step the median of each side.
+Each measurement runs in a fresh subprocess, so peak RSS is its own. The host's load moves wall
+times on these shared machines by ±30% from one run to the next, so a repeat runs the two of a
+pair *on the same core at the same time* (the OS interleaves them every few milliseconds, so both
+see the same machine) and times each by its own CPU time (``time.process_time``; both are single
+threaded). The ratio is the median over repeats of each repeat's ours/bare; ms/step is the
+median CPU time per optimisation step of each side. Repeats run side by side, one pair per core.
 
     python benchmarks/speed.py                       # full table (~25 min on 2 cores)
     python benchmarks/speed.py --epochs 50 --repeats 1 --datasets xor --models cem cbm_sigmoid
@@ -36,6 +38,7 @@ MODELS = [
     "dnn",
 ]
 DATASETS = ["xor", "trig", "dot"]
+CLOCK = time.process_time  # CPU time of this (single-threaded) process
 
 
 def bare(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
@@ -57,7 +60,7 @@ def bare(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
     x_all, c_all, y_all = dm.tensors["train"]
     gen = torch.Generator().manual_seed(seed)
     steps = 0
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     for stage in stages_for(model):
         head_params = {id(p) for p in net.c2y.parameters()}
         if stage == "concepts":
@@ -96,7 +99,7 @@ def bare(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
                 n_batches += 1
                 steps += 1
             sched.step(float(total / n_batches))
-    return time.perf_counter() - t0, steps
+    return CLOCK() - t0, steps
 
 
 def ours(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
@@ -106,7 +109,7 @@ def ours(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
 
     from cem.train import run
 
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     cfg = {
         "dataset": {"name": dataset, "protocol": "paper"},
         "model": {"name": model},
@@ -117,7 +120,7 @@ def ours(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
     }
     result = run(cfg)
     steps = result.metrics["epochs"] * 9  # 2100 / 256 -> 9 batches an epoch
-    return time.perf_counter() - t0, steps
+    return CLOCK() - t0, steps
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -130,7 +133,7 @@ def worker(args: argparse.Namespace) -> None:
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     torch.set_num_threads(args.threads)
     cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
-    if args.core is not None and args.core in cores and len(cores) > 1:
+    if args.core is not None and args.core in cores:
         os.sched_setaffinity(0, {args.core})
     fn = bare if args.impl == "bare" else ours
     seconds, steps = fn(args.datasets[0], args.models[0], args.epochs, args.seed)
@@ -138,10 +141,9 @@ def worker(args: argparse.Namespace) -> None:
     print(json.dumps({"ms_per_step": seconds / steps * 1e3, "peak_mb": peak_mb}))
 
 
-def measure_pair(ds: str, model: str, args: argparse.Namespace, repeat: int) -> dict:
-    """One repeat: bare and ours at the same time, on swapped cores every other repeat."""
-    cores = {"bare": repeat % 2, "ours": 1 - repeat % 2}
-    procs = {
+def measure_pair(ds: str, model: str, args: argparse.Namespace, repeat: int, core: int):
+    """Start one repeat: bare and ours at the same time, both pinned to ``core``."""
+    return {
         impl: subprocess.Popen(
             [
                 sys.executable,
@@ -149,7 +151,7 @@ def measure_pair(ds: str, model: str, args: argparse.Namespace, repeat: int) -> 
                 "--impl",
                 impl,
                 "--core",
-                str(cores[impl]),
+                str(core),
                 "--seed",
                 str(repeat),
                 "--epochs",
@@ -166,9 +168,23 @@ def measure_pair(ds: str, model: str, args: argparse.Namespace, repeat: int) -> 
         )
         for impl in ("bare", "ours")
     }
-    return {
-        impl: json.loads(p.communicate()[0].strip().splitlines()[-1]) for impl, p in procs.items()
-    }
+
+
+def measure(ds: str, model: str, args: argparse.Namespace) -> list[dict]:
+    """All repeats of one row, one pair per core at a time."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
+    results = []
+    for wave in range(0, args.repeats, len(cores)):
+        repeats = range(wave, min(wave + len(cores), args.repeats))
+        running = [measure_pair(ds, model, args, r, cores[i]) for i, r in enumerate(repeats)]
+        for procs in running:
+            results.append(
+                {
+                    impl: json.loads(p.communicate()[0].strip().splitlines()[-1])
+                    for impl, p in procs.items()
+                }
+            )
+    return results
 
 
 def main() -> None:
@@ -186,14 +202,15 @@ def main() -> None:
         return worker(args)
     print(
         f"epochs={args.epochs} batch=256 paper data, median of {args.repeats}, "
-        f"{args.threads} torch thread(s), CPU\n"
+        f"{args.threads} torch thread(s), CPU; ms/step = CPU time per optimisation step, each pair "
+        "sharing one core\n"
     )
     print("| dataset | model | bare ms/step | ours ms/step | ratio | bare peak MB | ours peak MB |")
     print("|---|---|---|---|---|---|---|")
     worst = 0.0
     for ds in args.datasets:
         for model in args.models:
-            runs = [measure_pair(ds, model, args, r) for r in range(args.repeats)]
+            runs = measure(ds, model, args)
             res = {
                 impl: {
                     "ms_per_step": statistics.median(x[impl]["ms_per_step"] for x in runs),
