@@ -94,16 +94,21 @@ def test_no_paper_columns_for_other_runs(tmp_path: Path) -> None:
 
 
 def test_alpha_sweep_is_summarised_per_value(tmp_path: Path) -> None:
-    for alpha in (0.1, 1.0, 10.0):
+    for alpha in (10.0, 0.1, 5.0, 1.0):
         fake_run(tmp_path, "dot", "cem", 0, alpha=alpha, epochs=200)
+    fake_run(tmp_path, "xor", "cem", 0, alpha=1.0, epochs=200)
     summary = summarise(collect(tmp_path))
-    assert [e["variant"] for e in summary] == [
+    assert [e["variant"] for e in summary if e["dataset"] == "dot"] == [  # numeric order
         "model.concept_loss_weight=0.1",
         "model.concept_loss_weight=1.0",
+        "model.concept_loss_weight=5.0",
         "model.concept_loss_weight=10.0",
     ]
     fig, ax = plots.plot_task_vs_concept(summary)
-    assert len(ax.lines[0].get_xdata()) == 3  # one line through the three alphas
+    assert len(ax.lines[0].get_xdata()) == 4  # one line through the four alphas
+    _, ax = plots.plot_task_vs_concept(summary, dataset="dot")
+    assert ax.get_title() == "task vs concept accuracy (test, dot)"
+    assert [len(line.get_xdata()) for line in ax.lines if len(line.get_xdata())] == [4]
 
 
 def test_plot_functions_draw_into_given_axes(paper_sweep: Path) -> None:

@@ -120,6 +120,11 @@ def write_report(rows: list[dict[str, Any]], out: Path) -> Path:
             "",
             "![task vs concept](plots/task_vs_concept.png)",
         ]
+        if any(e.get("variant") for e in summary):  # a sweep of a setting (e.g. α): per dataset
+            for dataset in sorted({e["dataset"] for e in summary}):
+                fig, _ = plots.plot_task_vs_concept(summary, dataset=dataset)
+                plots.save(fig, plot_dir / f"task_vs_concept_{dataset}")
+                parts.append(f"![task vs concept {dataset}](plots/task_vs_concept_{dataset}.png)")
     if any(e["test/cas"]["n"] for e in summary):
         fig, _ = plots.plot_metric_bars(summary, "test/cas")
         plots.save(fig, plot_dir / "cas")

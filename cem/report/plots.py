@@ -100,18 +100,19 @@ def plot_interventions(
 
 
 def plot_task_vs_concept(
-    summary: Sequence[dict[str, Any]], ax: Axes | None = None
+    summary: Sequence[dict[str, Any]], ax: Axes | None = None, dataset: str | None = None
 ) -> tuple[Figure, Axes]:
     """Test task accuracy against concept accuracy: colour = model, marker = dataset. Entries of
     one model and dataset that differ in a setting (e.g. α of the trade-off preset) are joined by
-    a line and labelled with that setting's value."""
+    a line in the summary's order and labelled with that setting's value. ``dataset`` keeps
+    one dataset only."""
     fig, ax = _axes(ax, (6.5, 4.5))
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for e in summary:
-        if e["test/concept_acc"]["n"]:
+        if e["test/concept_acc"]["n"] and dataset in (None, e["dataset"]):
             groups.setdefault((e["dataset"], e["model"]), []).append(e)
     seen_models = set()
-    for (dataset, model), entries in sorted(groups.items()):
+    for (ds, model), entries in sorted(groups.items()):
         xs = [100 * e["test/concept_acc"]["mean"] for e in entries]
         ys = [100 * e["test/task_acc"]["mean"] for e in entries]
         label = model if model not in seen_models else None
@@ -120,7 +121,7 @@ def plot_task_vs_concept(
             xs,
             ys,
             linestyle="-" if len(entries) > 1 else "none",
-            marker=DATASET_MARKERS.get(dataset, "D"),
+            marker=DATASET_MARKERS.get(ds, "D"),
             color=_colour(model),
             label=label,
             alpha=0.85,
@@ -134,13 +135,13 @@ def plot_task_vs_concept(
                     textcoords="offset points",
                     xytext=(3, 3),
                 )
-    for dataset, marker in DATASET_MARKERS.items():
-        if any(d == dataset for d, _ in groups):
-            ax.plot([], [], marker=marker, color="grey", linestyle="none", label=dataset)
+    for name, marker in DATASET_MARKERS.items():
+        if any(d == name for d, _ in groups):
+            ax.plot([], [], marker=marker, color="grey", linestyle="none", label=name)
     ax.set(
         xlabel="concept accuracy (%)",
         ylabel="task accuracy (%)",
-        title="task vs concept accuracy (test)",
+        title=f"task vs concept accuracy (test{', ' + dataset if dataset else ''})",
     )
     ax.legend(fontsize="small", ncols=2)
     ax.grid(alpha=0.3)

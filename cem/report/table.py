@@ -37,6 +37,25 @@ def ci95(values: Sequence[float]) -> float:
     )
 
 
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _order(key: tuple[str, str, str]) -> tuple[Any, ...]:
+    """Sort key of (dataset, model, variant): a variant's settings compare as numbers where they
+    are numbers (α = 0.1, 1, 5, 10, not the text order 1, 10, 5)."""
+    dataset, model, variant = key
+    settings = []
+    for part in variant.split(",") if variant else []:
+        name, _, value = part.partition("=")
+        num = _number(value)
+        settings.append((name, 0, num, "") if num is not None else (name, 1, 0.0, value))
+    return (dataset, model, settings)
+
+
 def summarise(
     rows: Sequence[dict[str, Any]], metrics: Sequence[str] = SUMMARY_METRICS
 ) -> list[dict[str, Any]]:
@@ -47,7 +66,7 @@ def summarise(
             key = (str(r["dataset"]), str(r["model"]), str(r.get("variant") or ""))
             groups.setdefault(key, []).append(r)
     out = []
-    for (dataset, model, variant), rs in sorted(groups.items()):
+    for (dataset, model, variant), rs in sorted(groups.items(), key=lambda g: _order(g[0])):
         entry: dict[str, Any] = {
             "dataset": dataset,
             "model": model,
