@@ -10,7 +10,7 @@ see the same machine) and times each by its own CPU time (``time.process_time``;
 threaded). The ratio is the median over repeats of each repeat's ours/bare; ms/step is the
 median CPU time per optimisation step of each side. Repeats run side by side, one pair per core.
 
-    python benchmarks/speed.py                       # full table (~25 min on 2 cores)
+    python benchmarks/speed.py                       # full table (~45 min on 2 cores)
     python benchmarks/speed.py --epochs 50 --repeats 1 --datasets xor --models cem cbm_sigmoid
 """
 
