@@ -162,9 +162,9 @@ class ConceptDataModule(pl.LightningDataModule):
         check(epochs_per_pass >= 1, "epochs_per_pass", epochs_per_pass, "an integer >= 1")
         self.epochs_per_pass, self.total_epochs = epochs_per_pass, total_epochs
 
-    def _loader(self, split: str, shuffle: bool) -> InMemoryLoader:
-        size = self.batch_size if shuffle else (self.eval_batch_size or len(self.tensors[split][0]))
-        return InMemoryLoader(self.tensors[split], max(size, 1), shuffle, self.generator)
+    def _eval_loader(self, split: str) -> InMemoryLoader:
+        size = self.eval_batch_size or len(self.tensors[split][0])
+        return InMemoryLoader(self.tensors[split], max(size, 1), False, self.generator)
 
     def batches(self, split: str = "train", shuffle: bool = True) -> InMemoryLoader:
         """Plain (x, c, y) minibatches of ``batch_size`` (for loops outside Lightning)."""
@@ -184,7 +184,7 @@ class ConceptDataModule(pl.LightningDataModule):
         )
 
     def val_dataloader(self) -> InMemoryLoader:
-        return self._loader("val", shuffle=False)
+        return self._eval_loader("val")
 
     def test_dataloader(self) -> InMemoryLoader:
-        return self._loader("test", shuffle=False)
+        return self._eval_loader("test")
