@@ -141,7 +141,9 @@ def worker(args: argparse.Namespace) -> None:
     print(json.dumps({"ms_per_step": seconds / steps * 1e3, "peak_mb": peak_mb}))
 
 
-def measure_pair(ds: str, model: str, args: argparse.Namespace, repeat: int, core: int):
+def measure_pair(
+    ds: str, model: str, args: argparse.Namespace, repeat: int, core: int
+) -> dict[str, subprocess.Popen[str]]:
     """Start one repeat: bare and ours at the same time, both pinned to ``core``."""
     return {
         impl: subprocess.Popen(
