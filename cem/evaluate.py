@@ -15,6 +15,7 @@ import torch
 
 from cem.errors import CemError, check, unknown
 from cem.metrics.interventions import POLICIES, concept_groups, intervention_curve
+from cem.metrics.kmedoids import CLUSTERINGS
 from cem.models.concept_models import ConceptModel
 from cem.models.inference import predict
 
@@ -25,6 +26,7 @@ EVALUATION_DEFAULTS: dict[str, Any] = {
     "random_orders": 5,
     "groups": None,  # list of concept-index lists; None = one group per concept
     "alignment": True,  # Concept Alignment Score
+    "cas_clustering": ["exact"],  # exact -> {split}/cas; public (sklearn_extra's) -> /cas_public
     "impurity": True,  # Oracle and Niche Impurity Scores
     "seed": 0,
 }
@@ -43,6 +45,9 @@ def resolve_evaluation(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
     for p in out["policies"]:
         if p not in POLICIES:
             raise unknown("evaluation.policies", p, POLICIES)
+    for name in out["cas_clustering"]:
+        if name not in CLUSTERINGS:
+            raise unknown("evaluation.cas_clustering", name, CLUSTERINGS)
     ro = out["random_orders"]
     check(isinstance(ro, int) and ro >= 1, "evaluation.random_orders", ro, "an integer >= 1")
     return out
@@ -58,7 +63,7 @@ def evaluate_extras(
 
     tensors: (x (N, d), c (N, k), y (N,)). Returns (metrics, curves) where curves holds
     ``interventions[policy][correct|incorrect] = {n_groups, task_acc, task_auc}`` and
-    ``cas = {rho, curve}``.
+    ``cas = {rho, curve}`` (``cas_public`` too when ``cas_clustering`` asks for it).
     """
     x, c, y = tensors
     metrics: dict[str, float] = {}
@@ -88,15 +93,17 @@ def evaluate_extras(
         if cfg["alignment"]:
             from cem.metrics.alignment import concept_alignment_score
 
-            cas = concept_alignment_score(reps, conc, seed=cfg["seed"])
-            metrics[f"{prefix}/cas"] = float(cas["cas"])
-            metrics.update(
-                {f"{prefix}/cas_{i}": float(v) for i, v in enumerate(cas["per_concept"])}
-            )
-            curves["cas"] = {
-                "rho": [int(r) for r in cas["rho"]],
-                "curve": [[float(v) for v in row] for row in cas["curve"]],
-            }
+            for clustering in dict.fromkeys(cfg["cas_clustering"]):
+                key = "cas" if clustering == "exact" else f"cas_{clustering}"
+                cas = concept_alignment_score(reps, conc, seed=cfg["seed"], clustering=clustering)
+                metrics[f"{prefix}/{key}"] = float(cas["cas"])
+                metrics.update(
+                    {f"{prefix}/{key}_{i}": float(v) for i, v in enumerate(cas["per_concept"])}
+                )
+                curves[key] = {
+                    "rho": [int(r) for r in cas["rho"]],
+                    "curve": [[float(v) for v in row] for row in cas["curve"]],
+                }
         if cfg["impurity"]:
             from cem.metrics.impurity import niche_impurity_score, oracle_impurity_score
 

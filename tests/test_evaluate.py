@@ -103,6 +103,32 @@ def test_metrics_json_holds_the_curves(tmp_path: Path) -> None:
     assert stored == r.curves["interventions"]["uncertainty"]["incorrect"]
 
 
+def test_both_cas_clusterings_are_stored(tmp_path: Path) -> None:
+    r = run(
+        {
+            "dataset": {"name": "xor", "protocol": "random", "size": 300},
+            "model": {"name": "cbm_sigmoid", **SMALL},
+            "trainer": {**TRAINER, "max_epochs": 2},
+            "evaluation": {
+                "interventions": False,
+                "impurity": False,
+                "cas_clustering": ["exact", "public"],
+            },
+            "output_dir": str(tmp_path),
+        }
+    )
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    for key in ("cas", "cas_public"):
+        value = record["metrics"][f"test/{key}"]
+        assert 0.0 <= value <= 1.0
+        assert value == pytest.approx(r.metrics[f"test/{key}"])
+        curve = np.array(record["curves"][key]["curve"])
+        assert curve.shape == (2, 50)  # k concepts x the ρ grid
+        assert np.mean([record["metrics"][f"test/{key}_{i}"] for i in range(2)]) == pytest.approx(
+            value
+        )
+
+
 @pytest.mark.parametrize(
     ("call", "match"),
     [
@@ -112,6 +138,10 @@ def test_metrics_json_holds_the_curves(tmp_path: Path) -> None:
             r"uncertainty",
         ),
         (lambda: resolve_evaluation({"polices": []}), r"evaluation.polices is unknown"),
+        (
+            lambda: resolve_evaluation({"cas_clustering": ["kmeans"]}),
+            r"evaluation.cas_clustering='kmeans' is unknown; allowed: exact, public",
+        ),
         (
             lambda: concept_groups([[0], [2]], 3),
             r"groups=\[\[0\], \[2\]\] is invalid \(missing \[1\]",

@@ -150,3 +150,35 @@ def test_identical_representations_share_a_cluster() -> None:
     assert expected < 0.8
     np.testing.assert_allclose(result["curve"][0], expected)
     assert result["cas"] == pytest.approx(expected)
+
+
+def test_public_clustering_halves_a_perfect_hard_concept() -> None:
+    # With the public code's clustering a perfect 0/1 concept (n0 zeros, n1 ones, n0 > n1) sits in
+    # one cluster (h = 0) for every ρ <= n0 and in two pure ones (h = 1) above: the curve is a
+    # step at n0. Our clustering scores the same representation 1.
+    c = np.r_[np.zeros(35), np.ones(25)].astype(int)[np.random.default_rng(1).permutation(60)]
+    public = concept_alignment_score(c[:, None].astype(float), c[:, None], clustering="public")
+    step = (public["rho"] > 35).astype(float)
+    np.testing.assert_array_equal(public["curve"][0], step)
+    assert public["cas"] == pytest.approx((step[1:] + step[:-1]).sum() / 2 / (step.size - 1))
+    assert public["cas"] < 0.5
+    exact = concept_alignment_score(c[:, None].astype(float), c[:, None])
+    assert exact["cas"] == pytest.approx(1.0)
+
+
+def test_public_clustering_agrees_on_separated_embeddings(concepts: np.ndarray) -> None:
+    # Well-separated clusters per concept value: both clusterings find them at ρ = 2.
+    rng = np.random.default_rng(3)
+    reps = [concepts[:, [i]] * 6.0 + rng.normal(scale=0.3, size=(N, 4)) for i in range(2)]
+    public = concept_alignment_score(reps, concepts, n_values=8, clustering="public")
+    exact = concept_alignment_score(reps, concepts, n_values=8)
+    np.testing.assert_allclose(public["curve"][:, 0], 1.0)
+    np.testing.assert_allclose(exact["curve"][:, 0], 1.0)
+    assert public["cas"] > 0.9
+
+
+def test_unknown_clustering_raises(concepts: np.ndarray) -> None:
+    with pytest.raises(CemError, match=r"clustering='sklearn' is unknown; allowed: exact, public"):
+        concept_alignment_score(concepts.astype(float), concepts, clustering="sklearn")
+    with pytest.raises(CemError, match=r"none with clustering='public'"):
+        concept_alignment_score(concepts.astype(float), concepts, clustering="public", init="build")

@@ -10,6 +10,7 @@ from cem.metrics.kmedoids import (
     kmedoids,
     kmedoids_exhaustive,
     kmedoids_many,
+    kmedoids_public,
     pairwise_euclidean,
 )
 
@@ -168,3 +169,59 @@ def test_bad_inputs_raise(dist: np.ndarray, k: object, match: str) -> None:
 def test_bad_init_raises() -> None:
     with pytest.raises(CemError, match=r"init=.pam. is invalid; allowed: build, k-medoids\+\+, h"):
         kmedoids(np.zeros((3, 3)), 2, init="pam")
+
+
+# 30 points in 2-D (three groups), and the labels sklearn_extra 0.3.0's
+# KMedoids(n_clusters=k, random_state=0).fit(X).labels_ gave for them (NumPy 1.26, sklearn 1.3).
+_PUBLIC_X = [
+    [1.691, -0.466], [0.033, 0.408], [-0.789, 0.002], [-0.001, -1.755], [1.018, 0.6],
+    [-0.625, -0.172], [0.505, -0.261], [-0.243, -1.453], [0.555, 0.124], [0.274, -1.527],
+    [1.651, 0.154], [-0.387, 2.029], [-0.045, -1.451], [-0.405, -2.288], [3.525, 0.792],
+    [2.629, 1.536], [2.174, 1.268], [1.968, 0.669], [2.398, 1.731], [3.883, 0.835],
+    [3.42, 0.91], [3.284, 0.624], [2.146, 0.098], [3.192, 2.124], [0.539, -1.049],
+    [3.824, 0.475], [0.203, 0.505], [-0.265, -0.619], [-2.87, 1.003], [-0.19, 2.386],
+]  # fmt: skip
+_SKLEARN_EXTRA_LABELS = {
+    2: [1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 1],
+    3: [2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 2, 0, 0, 1, 1],
+    5: [0, 1, 1, 3, 0, 1, 1, 3, 1, 3, 0, 2, 3, 3, 4, 4, 0, 0, 4, 4, 4, 4, 0, 4, 3, 4, 1, 3, 2, 2],
+    8: [5, 3, 3, 6, 4, 3, 0, 6, 0, 6, 1, 3, 6, 6, 7, 2, 2, 1, 2, 7, 7, 7, 1, 2, 6, 7, 3, 6, 3, 3],
+    13: [5, 8, 12, 10, 4, 12, 6, 10, 0, 10, 1, 3, 10, 10, 7, 9, 9, 2, 9, 7, 7, 7, 1, 9, 6, 7, 8,
+         11, 12, 3],
+}  # fmt: skip
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when two labelings group the points identically (label names aside)."""
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+@pytest.mark.parametrize("k", sorted(_SKLEARN_EXTRA_LABELS))
+def test_public_clustering_matches_sklearn_extra(k: int) -> None:
+    dist = pairwise_euclidean(np.array(_PUBLIC_X))
+    result = kmedoids_public(dist, k)
+    assert _same_partition(result.labels, np.array(_SKLEARN_EXTRA_LABELS[k]))
+    # Heuristic start + alternate rounds, no swaps: never cheaper than our PAM optimum.
+    assert kmedoids(dist, k).cost <= result.cost + 1e-9
+    own = dist[np.arange(30), result.medoids[result.labels]]
+    np.testing.assert_allclose(result.cost, own.sum())
+
+
+def test_public_clustering_puts_two_values_in_one_cluster() -> None:
+    # A hard 0/1 representation, 12 zeros and 8 ones: the heuristic init takes the k points with
+    # the smallest row sums, all zeros while k <= 12, and argmin sends every point to the first.
+    x = np.r_[np.zeros(12), np.ones(8)][np.random.default_rng(0).permutation(20)]
+    dist = pairwise_euclidean(x)
+    for k in (2, 7, 12):
+        assert np.unique(kmedoids_public(dist, k).labels).size == 1
+    assert _same_partition(kmedoids_public(dist, 13).labels, x.astype(int))
+    assert _same_partition(kmedoids(dist, 2).labels, x.astype(int))
+
+
+def test_public_clustering_bad_inputs() -> None:
+    dist = pairwise_euclidean(np.arange(5.0))
+    with pytest.raises(CemError, match=r"n_clusters=6 is invalid; allowed: an integer in \[1, 5\]"):
+        kmedoids_public(dist, 6)
+    with pytest.raises(CemError, match=r"max_iter=-1 is invalid"):
+        kmedoids_public(dist, 2, max_iter=-1)

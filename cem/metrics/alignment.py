@@ -50,12 +50,18 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.metrics import homogeneity_score
+from sklearn.metrics import homogeneity_score, pairwise_distances
 
-from cem.errors import check
-from cem.metrics.kmedoids import kmedoids_many, pairwise_euclidean
+from cem.errors import check, unknown
+from cem.metrics.kmedoids import (
+    CLUSTERINGS,
+    kmedoids_many,
+    kmedoids_public,
+    pairwise_euclidean,
+)
 
 __all__ = [
+    "CLUSTERINGS",
     "as_binary_concepts",
     "as_concept_reps",
     "cluster_counts",
@@ -167,6 +173,7 @@ def concept_alignment_score(
     n_values: int = 50,
     seed: int = 0,
     max_points: int | None = None,
+    clustering: str = "exact",
     **kmedoids_options: Any,
 ) -> dict[str, Any]:
     """Concept Alignment Score: how well clusters of each concept's representation match it.
@@ -185,9 +192,14 @@ def concept_alignment_score(
     max_points : int or None
         If given and ``n > max_points``, score a seeded random subset of ``max_points`` points
         (the same subset for every concept); ``N`` is then ``max_points``.
+    clustering : {"exact", "public"}
+        ``exact`` (default): :func:`cem.metrics.kmedoids.kmedoids_many` (BUILD + alternate + PAM
+        swap), with identical representations sharing a cluster. ``public``: the clustering of
+        the authors' code, ``sklearn_extra``'s ``KMedoids()`` defaults
+        (:func:`cem.metrics.kmedoids.kmedoids_public`, on ``sklearn``'s pairwise distances), to
+        compare with published numbers.
     **kmedoids_options
-        Passed to :func:`cem.metrics.kmedoids.kmedoids_many`, e.g. ``init="heuristic",
-        max_swaps=0`` to emulate the public code's ``sklearn_extra`` clustering.
+        Passed to :func:`cem.metrics.kmedoids.kmedoids_many` (``exact`` only).
 
     Returns
     -------
@@ -208,6 +220,14 @@ def concept_alignment_score(
     items = as_concept_reps(reps, k, n)
     check(n >= 2, "n", n, "at least 2 points")
     check(max_points is None or max_points >= 2, "max_points", max_points, "None or >= 2")
+    if clustering not in CLUSTERINGS:
+        raise unknown("clustering", clustering, CLUSTERINGS)
+    check(
+        clustering == "exact" or not kmedoids_options,
+        "kmedoids_options",
+        sorted(kmedoids_options),
+        "none with clustering='public'",
+    )
     if max_points is not None and n > max_points:
         keep = np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
         conc = conc[keep]
@@ -216,6 +236,10 @@ def concept_alignment_score(
     rho = cluster_counts(n, n_values)
     curve = np.empty((k, rho.size), dtype=np.float64)
     for i, rep in enumerate(items):
+        if clustering == "public":
+            dist = pairwise_distances(rep)
+            curve[i] = [homogeneity_score(conc[:, i], kmedoids_public(dist, r).labels) for r in rho]
+            continue
         results = kmedoids_many(pairwise_euclidean(rep), rho, seed=seed, **kmedoids_options)
         # Identical representations are indistinguishable, so they share a cluster: k-medoids
         # may park duplicate points in separate (tied) clusters, which would make a hard 0/1

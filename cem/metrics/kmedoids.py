@@ -39,6 +39,9 @@ from cem.errors import check
 _RESTART_BUDGET = 100_000
 _MAX_AUTO_INIT = 10
 _INITS = ("build", "k-medoids++", "heuristic")
+# The clusterings CAS offers: "exact" (kmedoids_many), "public" (kmedoids_public, the clustering
+# of the authors' CAS code).
+CLUSTERINGS: tuple[str, ...] = ("exact", "public")
 
 
 class KMedoidsResult(NamedTuple):
@@ -485,3 +488,68 @@ def kmedoids_exhaustive(dist: ArrayLike, n_clusters: int) -> KMedoidsResult:
     costs = d[:, subsets].min(axis=2).sum(axis=0)  # (S,)
     best = subsets[int(np.argmin(costs))]
     return KMedoidsResult(_labels_for(d, best).astype(np.int64), best, float(costs.min()))
+
+
+def kmedoids_public(dist: ArrayLike, n_clusters: int, max_iter: int = 300) -> KMedoidsResult:
+    """The clustering behind the published CAS numbers: ``sklearn_extra``'s ``KMedoids()``.
+
+    The CEM paper's CAS code calls ``sklearn_extra.cluster.KMedoids(n_clusters=ρ,
+    random_state=0)``, whose defaults are the *heuristic* init (the ``ρ`` points with the
+    smallest row sums) and the *alternate* method (Voronoi iteration, at most 300 rounds, no
+    swaps). This re-implements that behaviour, ties included, so that published numbers can be
+    compared like with like (``sklearn_extra`` is unmaintained and does not build against
+    NumPy 2):
+
+    * every point goes to the *first* nearest medoid (``argmin``): when several medoids coincide
+      (a representation with many identical points), all their points join the first one;
+    * a round moves each medoid to the member of its cluster with the smallest sum of distances
+      to the cluster, if strictly cheaper than the current medoid; empty clusters keep theirs;
+    * labels are the final ``argmin`` assignment, with no special case for medoids.
+
+    One consequence is worth knowing: for a representation with two values (a hard 0/1 concept)
+    the heuristic init puts every medoid on the majority value, so *all* points fall in one
+    cluster (homogeneity 0) for every ``ρ`` up to the size of the majority.
+    :func:`kmedoids` finds far cheaper clusterings; use this one only to compare with numbers
+    computed by the public code. Matched label for label against ``sklearn_extra`` 0.3.0 in
+    ``tests/test_metrics_kmedoids.py``.
+
+    Parameters
+    ----------
+    dist : (n, n) float
+        Distance matrix (the public code: ``sklearn.metrics.pairwise_distances`` of the points).
+    n_clusters : int
+        Number of clusters, ``1 <= n_clusters <= n``.
+    max_iter : int
+        Maximum rounds of the alternate method (``sklearn_extra``: 300).
+
+    Returns
+    -------
+    KMedoidsResult ``(labels (n,) int64, medoids (n_clusters,) int64, cost float)``; labels of
+    empty clusters never occur, so ``labels`` may use fewer than ``n_clusters`` values.
+    """
+    d = _check_dist(dist)
+    k = _check_k(n_clusters)
+    n = d.shape[0]
+    check(k <= n, "n_clusters", k, f"an integer in [1, {n}] (the number of points)")
+    check(max_iter >= 0, "max_iter", max_iter, "an integer >= 0")
+    medoids = np.argpartition(d.sum(axis=1), k - 1)[:k].astype(np.int64)
+    index = np.arange(n)
+    for _ in range(max_iter):
+        labels = np.argmin(d[medoids], axis=0)
+        # Sum of distances from the members of its cluster to every point (column sums, as they).
+        within = np.where(labels[:, None] == labels[None, :], d, 0.0).sum(axis=0)
+        order = np.lexsort((index, within, labels))  # per cluster: cheapest, then lowest index
+        slots = np.arange(k)
+        filled = np.bincount(labels, minlength=k) > 0
+        best = order[np.minimum(np.searchsorted(labels[order], slots), n - 1)]
+        # The current medoid's cost; a medoid outside its own cluster (a duplicate of an earlier
+        # medoid) is compared through the cluster's lowest-index member, as sklearn_extra does.
+        lowest = np.full(k, n - 1, dtype=np.int64)
+        np.minimum.at(lowest, labels, index)
+        ref = np.where(labels[medoids] == slots, medoids, lowest)
+        move = filled & (within[best] < within[ref])
+        if not move.any():
+            break
+        medoids = np.where(move, best, medoids)
+    labels = np.argmin(d[medoids], axis=0).astype(np.int64)
+    return KMedoidsResult(labels, medoids, float(d[index, medoids[labels]].sum()))
