@@ -24,6 +24,7 @@ def fake_run(
     alpha: float = 1.0,
     protocol: str = "paper",
     epochs: int = 500,
+    cas_public: float | None = None,
 ) -> None:
     base = 0.6 + 0.01 * (seed % 10)
     curve = {
@@ -45,6 +46,7 @@ def fake_run(
             "test/cas": 0.8,
             "test/ois": 0.1,
             "test/nis": 0.5,
+            **({} if cas_public is None else {"test/cas_public": cas_public}),
         },
         "curves": {"interventions": {p: {"correct": curve, "incorrect": wrong} for p in POLICIES}},
         "config": {
@@ -75,6 +77,7 @@ def test_report_writes_every_plot_and_the_paper_columns(
     report = (paper_sweep / "report.md").read_text()
     assert "| xor | cem | 2 | 62.50 ± 0.71 (±6.35) | 99.17 |" in report  # paper beside ours
     assert "Where and why we differ from the paper" in report
+    assert "cas_public" not in report  # not measured by these runs
     assert "| dot | cbm_sigmoid | random | 62.50 | 82.50 | 22.50 |" in report
     images = [
         line.split("(")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")
@@ -85,6 +88,16 @@ def test_report_writes_every_plot_and_the_paper_columns(
             f = (paper_sweep / image).with_suffix(ext)
             assert f.stat().st_size > 1000
     assert (paper_sweep / images[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_public_cas_column_when_measured(tmp_path: Path) -> None:
+    for seed in (42, 43):
+        fake_run(tmp_path, "trig", "cbm_hybrid_sigmoid", seed, cas_public=0.7 + 0.02 * (seed - 42))
+    assert report_main([str(tmp_path)]) == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "| dataset | model | n | cas % | paper % | cas_public % | ois % | nis % |" in report
+    assert "| trig | cbm_hybrid_sigmoid | 2 | 80.00 ± 0.00 (±0.00) | 73.75 | 71.00 ± 1.41" in report
+    assert "sklearn_extra's KMedoids() defaults" in report
 
 
 def test_no_paper_columns_for_other_runs(tmp_path: Path) -> None:
