@@ -4,6 +4,11 @@ and impurity (OIS, NIS), on one split. Called by ``cem.train.run`` after trainin
 Representations (REFERENCE §3): CEM, each concept's m-dim mixed embedding; scalar CBMs, the
 bottleneck value of each concept; Hybrid CBMs and the no-concept DNN, their free units split
 into k chunks. NIS reads the whole bottleneck (the k representations side by side).
+
+``cas_clustering: [public]`` adds ``{split}/cas_public``, CAS as the authors' code computes it
+(``mateoespinosa/cem``, ``cem/metrics/cas.py``), to compare with published numbers: their
+clustering (:func:`cem.metrics.kmedoids.kmedoids_public`) on what their models return as the
+bottleneck, :func:`public_reps`.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import torch
 from cem.errors import CemError, check, unknown
 from cem.metrics.interventions import POLICIES, concept_groups, intervention_curve
 from cem.metrics.kmedoids import CLUSTERINGS
-from cem.models.concept_models import ConceptModel
+from cem.models.concept_models import ConceptBottleneckModel, ConceptModel
 from cem.models.inference import predict
 
 EVALUATION_DEFAULTS: dict[str, Any] = {
@@ -51,6 +56,32 @@ def resolve_evaluation(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
     ro = out["random_orders"]
     check(isinstance(ro, int) and ro >= 1, "evaluation.random_orders", ro, "an integer >= 1")
     return out
+
+
+@torch.no_grad()
+def public_reps(net: ConceptModel, x: torch.Tensor, reps: Any) -> Any:
+    """Per-concept representations as the authors' CAS code clusters them.
+
+    Their CBM returns its bottleneck *before* the Bool threshold (which only happens inside the
+    label predictor's call), and their CAS function puts each concept's score beside *all* the
+    free units when the bottleneck is wider than k. So: CEM, the mixed embeddings (``reps``, as
+    ours); scalar CBMs, the score σ(ĉ_i) (ĉ_i for a Logit bottleneck; Bool: not the hard value);
+    Hybrid CBMs and the DNN, ``[score_i, every free unit]``.
+
+    x: (N, d); reps: (N, k, r), ours. Returns ``reps`` or a list of k arrays (N, 1 + n_extra).
+    """
+    if not isinstance(net, ConceptBottleneckModel):
+        return reps
+    was_training = net.training
+    net.eval()
+    try:
+        _, score, free = net.scores(x.to(next(net.parameters()).device))
+    finally:
+        net.train(was_training)
+    parts = [score.unsqueeze(-1)]
+    if free is not None:
+        parts.append(free.unsqueeze(1).expand(-1, score.shape[1], -1))
+    return torch.cat(parts, dim=-1).cpu().numpy()  # (N, k, 1 + n_extra)
 
 
 def evaluate_extras(
@@ -95,7 +126,8 @@ def evaluate_extras(
 
             for clustering in dict.fromkeys(cfg["cas_clustering"]):
                 key = "cas" if clustering == "exact" else f"cas_{clustering}"
-                cas = concept_alignment_score(reps, conc, seed=cfg["seed"], clustering=clustering)
+                rep = reps if clustering == "exact" else public_reps(net, x, reps)
+                cas = concept_alignment_score(rep, conc, seed=cfg["seed"], clustering=clustering)
                 metrics[f"{prefix}/{key}"] = float(cas["cas"])
                 metrics.update(
                     {f"{prefix}/{key}_{i}": float(v) for i, v in enumerate(cas["per_concept"])}

@@ -13,7 +13,7 @@ from cem.data import build
 from cem.data.dataset import ConceptData, Split
 from cem.data.io import save
 from cem.errors import CemError
-from cem.evaluate import resolve_evaluation
+from cem.evaluate import public_reps, resolve_evaluation
 from cem.metrics.interventions import concept_groups, intervention_curve
 from cem.train import run
 
@@ -127,6 +127,38 @@ def test_both_cas_clusterings_are_stored(tmp_path: Path) -> None:
         assert np.mean([record["metrics"][f"test/{key}_{i}"] for i in range(2)]) == pytest.approx(
             value
         )
+
+
+@pytest.mark.parametrize("name", ["cbm_bool", "cbm_hybrid_sigmoid", "cem"])
+def test_public_reps_are_what_the_authors_code_clusters(name: str) -> None:
+    r = run(
+        {
+            "dataset": {"name": "trig", "protocol": "random", "size": 200},
+            "model": {"name": name, **SMALL},
+            "trainer": {**TRAINER, "max_epochs": 1},
+            "evaluation": {"interventions": False, "alignment": False, "impurity": False},
+        }
+    )
+    net = r.module.net
+    x = r.datamodule.tensors["test"][0]
+    with torch.no_grad():
+        out = net(x)
+    ours = out.reps.numpy()
+    public = public_reps(net, x, ours)
+    if name == "cem":
+        assert public is ours  # the mixed embeddings, as ours
+        return
+    probs = torch.sigmoid(out.c_logits).numpy()
+    np.testing.assert_allclose(public[:, :, 0], probs, rtol=1e-6)  # Bool: σ(ĉ), not 0/1
+    if name == "cbm_bool":
+        assert set(np.unique(ours)) <= {0.0, 1.0}
+        assert public.shape == (len(x), 3, 1)
+        assert ((public > 0.01) & (public < 0.99)).any()
+    else:  # each concept's score beside every free unit
+        free = ours.reshape(len(x), -1)
+        assert public.shape == (len(x), 3, 1 + free.shape[1])
+        for i in range(3):
+            np.testing.assert_array_equal(public[:, i, 1:], free)
 
 
 @pytest.mark.parametrize(

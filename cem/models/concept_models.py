@@ -92,18 +92,25 @@ class ConceptBottleneckModel(ConceptModel):
         self.register_buffer("logit_lo", torch.full((n_concepts,), -4.0))
         self.register_buffer("logit_hi", torch.full((n_concepts,), 4.0))
 
+    def scores(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The extractor's outputs, before any threshold or intervention.
+
+        x: (B, d) -> (c_logits (B, k), scores (B, k): σ(ĉ) for the Bool and Sigmoid
+        bottlenecks, ĉ for the Logit one, free (B, n_extra) LeakyReLU units or None).
+        """
+        z = self.extractor(x)
+        k = self.n_concepts
+        c_logits = z[:, :k]
+        score = c_logits if self.bottleneck == "logit" else torch.sigmoid(c_logits)
+        return c_logits, score, F.leaky_relu(z[:, k:]) if self.n_extra else None
+
     def forward(
         self, x: torch.Tensor, c_int: torch.Tensor | None = None, mask: torch.Tensor | None = None
     ) -> ConceptOutput:
         """x: (B, d); c_int, mask: (B, k) values and 0/1 mask of intervened concepts."""
-        z = self.extractor(x)
-        k = self.n_concepts
-        c_logits = z[:, :k]
-        if self.bottleneck == "logit":
-            b = c_logits
-        else:
-            p = torch.sigmoid(c_logits)
-            b = (p > 0.5).to(p.dtype) if self.bottleneck == "bool" else p
+        c_logits, b, free = self.scores(x)
+        if self.bottleneck == "bool":
+            b = (b > 0.5).to(b.dtype)
         if mask is not None:
             m = mask.to(torch.bool)
             if self.bottleneck == "logit":
@@ -111,10 +118,9 @@ class ConceptBottleneckModel(ConceptModel):
             else:
                 value = c_int.to(b.dtype)
             b = torch.where(m, value, b)
-        if self.n_extra:
-            free = F.leaky_relu(z[:, k:])
+        if free is not None:
             y_logits = self.c2y(torch.cat([b, free], dim=1))
-            reps = free.view(len(x), k, -1)
+            reps = free.view(len(x), self.n_concepts, -1)
         else:
             y_logits = self.c2y(b)
             reps = b.unsqueeze(-1)
