@@ -394,9 +394,8 @@ def kmedoids(
         ``0`` skips it (alternate only, like ``sklearn_extra``'s ``method="alternate"``).
     init : {"build", "k-medoids++", "heuristic"}
         Start of the first run: BUILD (greedy, deterministic), k-medoids++ (seeded), or the
-        ``n_clusters`` most central points (``sklearn_extra``'s default; with ``max_swaps=0``
-        and ``n_init=1`` this mimics ``sklearn_extra.cluster.KMedoids()``, the public CAS code's
-        clustering, up to tie-breaking).
+        ``n_clusters`` most central points (``sklearn_extra``'s default start; for its whole
+        behaviour, ties included, use :func:`kmedoids_public`).
     n_init : int or None
         Number of runs, the cheapest cost is kept. Run ``r >= 1`` restarts BUILD from the
         ``r``-th most central point (``init="build"``) or k-medoids++ from a random first

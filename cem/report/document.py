@@ -91,9 +91,10 @@ def write_report(rows: list[dict[str, Any]], out: Path) -> Path:
         )
         if "test/cas_public" in shown:
             legend += (
-                " cas_public: the same representations clustered as the authors' code does "
-                "(sklearn_extra's KMedoids() defaults: heuristic init, alternate, no swaps), "
-                "the clustering behind the paper's CAS numbers."
+                " cas_public: CAS as the authors' code computes it, the computation behind the "
+                "paper's numbers: their representation (a CBM's scores before the Bool "
+                "threshold; a Hybrid's probability beside all its free units) clustered with "
+                "sklearn_extra's KMedoids() defaults (heuristic init, alternate, no swaps)."
             )
         parts += [
             "",
