@@ -50,6 +50,8 @@ def resolve_evaluation(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
     for p in out["policies"]:
         if p not in POLICIES:
             raise unknown("evaluation.policies", p, POLICIES)
+    if isinstance(out["cas_clustering"], str):  # evaluation.cas_clustering=public on the CLI
+        out["cas_clustering"] = [out["cas_clustering"]]
     for name in out["cas_clustering"]:
         if name not in CLUSTERINGS:
             raise unknown("evaluation.cas_clustering", name, CLUSTERINGS)

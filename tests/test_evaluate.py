@@ -103,6 +103,11 @@ def test_metrics_json_holds_the_curves(tmp_path: Path) -> None:
     assert stored == r.curves["interventions"]["uncertainty"]["incorrect"]
 
 
+def test_cas_clustering_accepts_one_name() -> None:
+    assert resolve_evaluation({"cas_clustering": "public"})["cas_clustering"] == ["public"]
+    assert resolve_evaluation(None)["cas_clustering"] == ["exact"]
+
+
 def test_both_cas_clusterings_are_stored(tmp_path: Path) -> None:
     r = run(
         {
