@@ -4,9 +4,9 @@ Runs the ``paper_synthetic`` preset through ``cem-train`` (paper data, 3 dataset
 5 model seeds 42..46, 500 epochs, every core) into ``--dir`` — finished runs there are reused, so
 an interrupted call resumes — then prints our task accuracy, concept accuracy and CAS (mean ±
 std, ± 95% CI half-width) beside the paper's, the intervention-curve endpoints, and a note on
-each target and each difference. CAS is printed twice: with our k-medoids (``test/cas``) and
-with the authors' code's clustering (``test/cas_public``, sklearn_extra's ``KMedoids()``
-defaults re-implemented), both on the same representations.
+each target and each difference. CAS is printed twice: REFERENCE's representations with our
+k-medoids (``test/cas``), and the authors' computation (``test/cas_public``: their
+representation, clustered with sklearn_extra's ``KMedoids()`` defaults, re-implemented).
 
     python benchmarks/reproduce_paper.py                        # train what is missing, report
     python benchmarks/reproduce_paper.py --dir outputs/bench_sweep/paper_synthetic --no-train

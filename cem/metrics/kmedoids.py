@@ -532,13 +532,12 @@ def kmedoids_public(dist: ArrayLike, n_clusters: int, max_iter: int = 300) -> KM
     check(k <= n, "n_clusters", k, f"an integer in [1, {n}] (the number of points)")
     check(max_iter >= 0, "max_iter", max_iter, "an integer >= 0")
     medoids = np.argpartition(d.sum(axis=1), k - 1)[:k].astype(np.int64)
-    index = np.arange(n)
+    index, slots = np.arange(n), np.arange(k)
     for _ in range(max_iter):
         labels = np.argmin(d[medoids], axis=0)
         # Sum of distances from the members of its cluster to every point (column sums, as they).
         within = np.where(labels[:, None] == labels[None, :], d, 0.0).sum(axis=0)
         order = np.lexsort((index, within, labels))  # per cluster: cheapest, then lowest index
-        slots = np.arange(k)
         filled = np.bincount(labels, minlength=k) > 0
         best = order[np.minimum(np.searchsorted(labels[order], slots), n - 1)]
         # The current medoid's cost; a medoid outside its own cluster (a duplicate of an earlier
