@@ -1,0 +1,5 @@
+"""Checkers of exercise 8 (to be written)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
