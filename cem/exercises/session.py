@@ -39,14 +39,17 @@ class Session:
 
 
 def setup(exercise: str | None = None, threads: int = 1) -> Session:
-    """Start an exercise: pin ``threads`` torch threads and print the mode in one line.
+    """Start an exercise: pin ``threads`` torch and BLAS threads and print the mode in one line.
 
-    One thread is the default because these small networks train several times faster on one
-    thread than on many competing ones (and a laptop's other cores stay free).
+    One thread is the default because these small networks (and scikit-learn probes) run
+    several times faster on one thread than on many competing ones (and a laptop's other cores
+    stay free).
     """
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(threads)
+    threadpool_limits(threads)  # NumPy/SciPy BLAS and OpenMP pools, for the kernel's lifetime
     install_display()
     ex = catalog.get(exercise) if exercise is not None else None
     fast = fast_mode()
