@@ -26,35 +26,7 @@ from cem.train import run
 
 setup("08_alignment")
 
-EPOCHS = budget(full=300, fast=20)
-N_POINTS = budget(full=300, fast=120)  # test samples clustered
-N_RHO = budget(full=20, fast=8)  # cluster counts on the grid
-quiet = {"interventions": False, "alignment": False, "impurity": False}
-
-reps, accuracy = {}, {}
-for model in ("cem", "cbm_hybrid_sigmoid"):
-    result = run(
-        {
-            "dataset": {"name": "dot"},
-            "model": {"name": model},
-            "trainer": {"max_epochs": EPOCHS, "progress": "none"},
-            "evaluation": quiet,
-            "seed": 0,
-        }
-    )
-    x_test, c_test, _ = result.datamodule.tensors["test"]
-    keep = np.sort(np.random.default_rng(0).choice(len(x_test), N_POINTS, replace=False))
-    reps[model] = predict(result.module.net, x_test[keep]).reps.numpy()  # (N, k, m)
-    accuracy[model] = result.metrics["test/task_acc"]
-    print(f"{model:20s} task accuracy {accuracy[model]:.1%}, representation {reps[model].shape}")
-c = c_test[keep].numpy()
-
 # %% [markdown]
-# `reps["cem"][:, i]` is CEM's mixed embedding of concept `i` (128 numbers per sample). A Hybrid
-# CBM has no per-concept embedding: beside its `k` concept probabilities it has `(m − 1)·k` free
-# units, and the library's convention (as the paper's) splits them into `k` consecutive chunks,
-# chunk `i` standing for concept `i`.
-#
 # ## Your clustering: k-means
 #
 # **Task 1.** Write `kmeans(X, n_clusters, seed)` for `X` of shape `(n, d)`, returning an integer
@@ -104,6 +76,41 @@ def normalised_area(curve):
 
 
 check.normalised_area(normalised_area)
+
+# %% [markdown]
+# ## Two models to compare
+#
+# Train a CEM and a Hybrid CBM on Dot, and keep the representations of `N_POINTS` test samples.
+
+# %%
+EPOCHS = budget(full=300, fast=20)
+N_POINTS = budget(full=300, fast=120)  # test samples clustered
+N_RHO = budget(full=20, fast=8)  # cluster counts on the grid
+quiet = {"interventions": False, "alignment": False, "impurity": False}
+
+reps, accuracy = {}, {}
+for model in ("cem", "cbm_hybrid_sigmoid"):
+    result = run(
+        {
+            "dataset": {"name": "dot"},
+            "model": {"name": model},
+            "trainer": {"max_epochs": EPOCHS, "progress": "none"},
+            "evaluation": quiet,
+            "seed": 0,
+        }
+    )
+    x_test, c_test, _ = result.datamodule.tensors["test"]
+    keep = np.sort(np.random.default_rng(0).choice(len(x_test), N_POINTS, replace=False))
+    reps[model] = predict(result.module.net, x_test[keep]).reps.numpy()  # (N, k, m)
+    accuracy[model] = result.metrics["test/task_acc"]
+    print(f"{model:20s} task accuracy {accuracy[model]:.1%}, representation {reps[model].shape}")
+c = c_test[keep].numpy()
+
+# %% [markdown]
+# `reps["cem"][:, i]` is CEM's mixed embedding of concept `i` (128 numbers per sample). A Hybrid
+# CBM has no per-concept embedding: beside its `k` concept probabilities it has `(m − 1)·k` free
+# units, and the library's convention (as the paper's) splits them into `k` consecutive chunks,
+# chunk `i` standing for concept `i`.
 
 # %% [markdown]
 # ## CAS
