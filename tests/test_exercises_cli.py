@@ -87,3 +87,25 @@ def test_bad_input_is_one_line_with_status_2(args: list[str], message: str, caps
     assert code == 2
     assert err.startswith("cem-exercises: error: ") and err.count("\n") == 1
     assert message in err
+
+
+def test_the_readme_shows_a_student_the_way_in(tmp_path: Path, capsys) -> None:
+    """The README's course commands: install with the course extra, list, export, open."""
+    import re
+    import shlex
+
+    readme = (ROOT / "README.md").read_text()
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", readme, re.S) if "cem-exercises" in b)
+    lines = [line.split("  #")[0].strip() for line in block.strip().splitlines()]
+    assert "pip install" in lines[0] and "'.[course]'" in lines[0]
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    course = re.search(r"^course = \[(.*?)\]", pyproject, re.M | re.S).group(1)
+    assert "jupyterlab" in course and "ipykernel" in course
+    assert lines[-1].startswith(".venv/bin/jupyter lab ")
+    for line in lines[1:-1]:
+        words = shlex.split(line.replace("~/xai-course", str(tmp_path / "course")))
+        assert words[0] == ".venv/bin/cem-exercises"
+        assert main(words[1:]) == 0
+    opened = lines[-1].split()[-1].replace("~/xai-course", str(tmp_path / "course"))
+    assert (Path(opened) / "01_dot_regions.ipynb").is_file()
+    capsys.readouterr()
