@@ -114,7 +114,7 @@ from cem.train import run
 
 EPOCHS = budget(full=300, fast=15)
 # Small networks train as fast on the CPU as on a GPU, and their outputs stay NumPy-ready;
-# the library's extra evaluations (interventions, CAS, impurity) are off: we compute our own.
+# the library's extra evaluations (interventions, CAS, impurity) are off to save time.
 quiet = {"interventions": False, "alignment": False, "impurity": False}
 accuracy = {}
 for model in ("cbm_bool", "cem"):

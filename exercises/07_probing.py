@@ -26,7 +26,7 @@ setup("07_probing")
 EPOCHS = budget(full=300, fast=20)
 N_PROBE = budget(full=2100, fast=300)  # training samples the probes see
 # Small networks train as fast on the CPU as on a GPU, and their outputs stay NumPy-ready;
-# the library's extra evaluations (interventions, CAS, impurity) are off: we compute our own.
+# the library's extra evaluations (interventions, CAS, impurity) are off to save time.
 quiet = {"interventions": False, "alignment": False, "impurity": False}
 
 

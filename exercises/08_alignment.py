@@ -87,7 +87,7 @@ EPOCHS = budget(full=300, fast=20)
 N_POINTS = budget(full=300, fast=120)  # test samples clustered
 N_RHO = budget(full=20, fast=8)  # cluster counts on the grid
 # Small networks train as fast on the CPU as on a GPU, and their outputs stay NumPy-ready;
-# the library's extra evaluations (interventions, CAS, impurity) are off: we compute our own.
+# the library's extra evaluations (interventions, CAS, impurity) are off to save time.
 quiet = {"interventions": False, "alignment": False, "impurity": False}
 
 reps, accuracy = {}, {}
