@@ -118,7 +118,7 @@ angle = np.degrees(np.arccos(np.clip(cos, -1, 1)))
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.hist([angle[y == 0], angle[y == 1]], bins=36, stacked=True, label=["y = 0", "y = 1"])
 ax.set(xlabel="angle between v1 and v2 (degrees)", ylabel="samples")
-ax.legend()
+ax.legend(loc="center left", bbox_to_anchor=(1, 0.5))
 plt.show()
 same_side = c[:, 0] != c[:, 1]
 print(f"y agrees with 'same side of the line' (c1 XOR c2) on {np.mean(same_side == y):.1%}")
