@@ -231,6 +231,11 @@ def library_loss(c_logits: Tensor, y_logits: Tensor, c: Tensor, y: Tensor, alpha
 
 _LOSS_ERRORS = (
     (
+        "out of bounds",
+        "F.cross_entropy wants one logit per class, and y_logits has a single column: for a "
+        "binary task use F.binary_cross_entropy_with_logits(y_logits.squeeze(1), y.float()).",
+    ),
+    (
         "Long",
         "y holds int64 labels (0/1), as the library's data module gives them; BCE wants float "
         "targets: y.float().",
@@ -309,10 +314,8 @@ def _loss_variants(case: tuple[Tensor, ...], alpha: float) -> list[tuple[float, 
         ),
         (
             float(alpha * concept),
-            "the task term is missing or always 0.",
-            "F.cross_entropy on a single logit column is always 0 (a softmax over one class is "
-            "1). For a binary task use F.binary_cross_entropy_with_logits(y_logits.squeeze(1), "
-            "y.float()).",
+            "the task term is missing (or always 0).",
+            "add the task BCE: F.binary_cross_entropy_with_logits(y_logits.squeeze(1), y.float()).",
         ),
         (
             float(task),
@@ -501,18 +504,18 @@ def train_on_trig(
 def cbm_training(cls: Any, fn: Any) -> bool:
     """Task 3: ``train_cbm(model, x, c, y, epochs, lr, alpha, batch_size, seed) -> list[float]``.
 
-    1. three full-batch steps from the library's initial weights give the library's weights
-       (loss, Adam, zero_grad, α and lr used), and the first epoch's loss is the joint loss;
-    2. on 70 samples with batches of 16: every sample once per epoch, batches of at most 16,
+    1. on 70 samples with batches of 16: every sample once per epoch, batches of at most 16,
        shuffled, and the same batches for the same seed only;
+    2. three full-batch steps from the library's initial weights give the library's weights
+       (loss, Adam, zero_grad, α and lr used), and the first epoch's loss is the joint loss;
     3. 30 epochs on Trig from the library's initial weights: test task and concept accuracy
        within 5 and 3 points of the library's trained with the same settings.
     """
     what = "cbm_training"
     require(what, OWNER, cls)
     require(what, "train_cbm", fn)
-    _check_steps(what, cls, fn)
     _check_batch_order(what, cls, fn)
+    _check_steps(what, cls, fn)
     (task, concept), (lib_task, lib_concept) = train_on_trig(what, cls, fn)
     summary = (
         f"after {EPOCHS} epochs on Trig your CBM reaches {task:.1%} task / {concept:.1%} concept "

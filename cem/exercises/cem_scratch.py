@@ -486,8 +486,9 @@ def randint_mask(fn: Any) -> bool:
 _TRAIN_ERRORS = (
     (
         "inplace",
-        "do not write into p in place (p[mask] = …): autograd needs the sigmoid's output. "
-        "torch.where(mask, c_true, p) makes a new tensor.",
+        "loss.backward() failed: your forward writes in place into a tensor that autograd "
+        "needs (p[mask] = … overwrites the sigmoid's output).",
+        "torch.where(mask, c_true, p) makes a new tensor instead.",
     ),
 )
 
@@ -510,9 +511,9 @@ def _train(
     except NotAnswered:
         raise
     except CheckFailed as e:
-        for needle, hint in _TRAIN_ERRORS:
+        for needle, problem, hint in _TRAIN_ERRORS:
             if needle in e.problem:
-                fail(what, e.problem, hint)
+                fail(what, problem, hint)
         raise
 
 
@@ -576,19 +577,19 @@ def _check_masks(what: str, log: CallLog) -> None:
             "your loop never passes a mask to the model.",
             "model(x[batch], c[batch], mask) with mask = randint_mask(c[batch], p_int).",
         )
-    rate = float(torch.cat([m.reshape(-1).float() for m in masks]).mean())
-    if abs(rate - P_INT) > RATE_TOL:
-        fail(
-            what,
-            f"with p_int = {P_INT} your loop intervened on {rate:.1%} of the concepts.",
-            "mask = randint_mask(c[batch], p_int), drawn for every batch.",
-        )
     same = sum(bool((m == m[:1]).all()) for m in masks if len(m) > 1)
     if same > len(masks) / 2:
         fail(
             what,
             "your loop gives every sample of a batch the same mask.",
             "mask = randint_mask(c[batch], p_int): one draw per sample and concept.",
+        )
+    rate = float(torch.cat([m.reshape(-1).float() for m in masks]).mean())
+    if abs(rate - P_INT) > RATE_TOL:
+        fail(
+            what,
+            f"with p_int = {P_INT} your loop intervened on {rate:.1%} of the concepts.",
+            "mask = randint_mask(c[batch], p_int), drawn for every batch.",
         )
 
 

@@ -11,12 +11,12 @@ How a from-scratch model is checked
    Where they differ, the student's outputs are compared with the library's outputs computed in
    typical wrong ways (probabilities for logits, halves swapped, …) so that the message can say
    which mistake it is.
-2. **Same start, same training.** The student's loop first runs a few full-batch steps, whose
-   result does not depend on shuffling and must match the library's loss and Adam to
-   ``STEP_TOL``; then a small probe watches its batches (every sample once per epoch, batches of
-   at most ``batch_size``, reproducible from the seed); then it trains on Trig from the library's
-   initial weights beside :func:`reference_train`, and the test accuracies must agree within a
-   margin.
+2. **Same start, same training.** A small probe watches the student loop's batches (every
+   sample once per epoch, batches of at most ``batch_size``, reproducible from the seed:
+   :func:`check_batches`, exercise 3, whose loop is the student's); a few full-batch steps, whose
+   result does not depend on shuffling, must match the library's loss and Adam to ``STEP_TOL``;
+   then the loop trains on Trig from the library's initial weights beside
+   :func:`reference_train`, and the test accuracies must agree within a margin.
 """
 
 from __future__ import annotations
@@ -98,7 +98,10 @@ def kind(value: Any) -> str:
     """A short description of a value for a message: its type, or a tensor's shape."""
     if isinstance(value, Tensor):
         return f"a tensor of shape {tuple(value.shape)}"
-    return f"{type(value).__name__} {value!r}"[:80]
+    if isinstance(getattr(value, "shape", None), tuple):  # a NumPy array, a pandas frame, …
+        name = type(value).__name__
+        return f"{'an' if name[0] in 'aeiou' else 'a'} {name} of shape {value.shape}"
+    return " ".join(f"{type(value).__name__} {value!r}"[:80].split())
 
 
 def instantiate(what: str, cls: Any, name: str, *args: int) -> nn.Module:
