@@ -64,6 +64,13 @@ def joint_loss(c_logits, y_logits, c, y, alpha):
     return alpha * concept + F.binary_cross_entropy_with_logits(y_logits.squeeze(1), y.float())
 
 
+def other_loss(c_logits, y_logits, c, y, alpha):
+    """The same loss written another way: probabilities, then plain BCE, per concept."""
+    p, q = torch.sigmoid(c_logits), torch.sigmoid(y_logits[:, 0])
+    concept = torch.stack([F.binary_cross_entropy(p[:, i], c[:, i]) for i in range(c.shape[1])])
+    return alpha * concept.mean() + F.binary_cross_entropy(q, y.float())
+
+
 def make_train(**bug: Any) -> Callable[..., Any]:
     """The right loop, or one with a typical mistake (see the keys below)."""
 
@@ -102,13 +109,15 @@ def make_train(**bug: Any) -> Callable[..., Any]:
                 if bug.get("replacement"):
                     batch = torch.randint(0, len(x), (len(batch),), generator=generator)
                 c_logits, y_logits = model(x[batch])
-                loss = joint_loss(c_logits, y_logits, c[batch], y[batch], alpha)
+                loss = (other_loss if bug.get("other_loss") else joint_loss)(
+                    c_logits, y_logits, c[batch], y[batch], alpha
+                )
                 if not bug.get("no_zero_grad"):
                     optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 total += loss.item() * len(batch)
-            losses.append(total / len(x))
+            losses.append(total if bug.get("sum_loss") else total / len(x))
         if bug.get("returns_none"):
             return None
         if bug.get("one_loss"):
@@ -346,6 +355,11 @@ def test_a_right_loop_that_shuffles_with_another_generator_still_passes() -> Non
     assert chk.cbm_training(JointCBM, make_train(global_rng=True)) is True
 
 
+def test_a_right_loop_with_the_loss_written_another_way_still_passes() -> None:
+    assert chk.cbm_loss(other_loss) is True
+    assert chk.cbm_training(JointCBM, make_train(other_loss=True)) is True
+
+
 def test_an_unwritten_loop_is_not_answered() -> None:
     def train_cbm(model, x, c, y, epochs, lr=0.01, alpha=1.0, batch_size=256, seed=0):
         losses: list[float] = []
@@ -370,6 +384,7 @@ def test_an_unwritten_loop_is_not_answered() -> None:
         ("no_shuffle", "in the data's order"),
         ("returns_none", "returned None"),
         ("one_loss", "returned 1 losses for 2 epochs"),
+        ("sum_loss", "steps are right, but your first epoch's loss"),
     ],
 )
 def test_typical_loop_mistakes_get_their_hint(bug: str, problem: str) -> None:
