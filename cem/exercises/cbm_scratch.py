@@ -15,21 +15,24 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cem.exercises.feedback import CheckFailed, NotAnswered, fail, passed, require
+from cem.exercises.feedback import NotAnswered, fail, passed, require
 from cem.exercises.scratch import (
     STEP_TOL,
     CallLog,
-    Data,
+    Known,
     Tensor,
     accuracies,
     call,
     check_batches,
     close,
     copy_layers,
+    explained,
     gap,
+    head,
     instantiate,
     kind,
     library_module,
+    library_outputs,
     linears,
     match,
     module_part,
@@ -229,19 +232,22 @@ def library_loss(c_logits: Tensor, y_logits: Tensor, c: Tensor, y: Tensor, alpha
     return float(module.loss(ConceptOutput(y_logits, c_logits, None), c, y))
 
 
-_LOSS_ERRORS = (
+_LOSS_ERRORS: tuple[Known, ...] = (
     (
         "out of bounds",
+        "",
         "F.cross_entropy wants one logit per class, and y_logits has a single column: for a "
         "binary task use F.binary_cross_entropy_with_logits(y_logits.squeeze(1), y.float()).",
     ),
     (
         "Long",
+        "",
         "y holds int64 labels (0/1), as the library's data module gives them; BCE wants float "
         "targets: y.float().",
     ),
     (
         "size",
+        "",
         "y_logits is (B, 1) and y is (B,): squeeze y_logits (y_logits.squeeze(1)) before the task "
         "BCE.",
     ),
@@ -253,15 +259,8 @@ def _student_loss(what: str, fn: Any, case: tuple[Tensor, ...], alpha: float) ->
     c_logits, y_logits, c, y = (t.clone() for t in case)
     c_logits.requires_grad_(True)
     y_logits.requires_grad_(True)
-    try:
+    with explained(what, _LOSS_ERRORS):
         out = call(what, "joint_loss on a batch of 16", fn, c_logits, y_logits, c, y, alpha)
-    except NotAnswered:
-        raise
-    except CheckFailed as e:
-        for needle, hint in _LOSS_ERRORS:
-            if needle in e.problem:
-                fail(what, e.problem, hint)
-        raise
     if out is None:
         raise NotAnswered(what, problem="`joint_loss` returned None: is its body still `...`?")
     if out is Ellipsis:
@@ -379,20 +378,10 @@ def _pair(
     return model, module
 
 
-def _net_outputs(net: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
-    with torch.no_grad():
-        out = net(x)
-    return out.c_logits, out.y_logits
-
-
-def _rows(data: Data, n: int) -> Data:
-    return tuple(t[:n].clone() for t in data)  # type: ignore[return-value]
-
-
 def _check_steps(what: str, cls: Any, fn: Any) -> None:
     """A few full-batch steps: the student's loop must move the weights as the library's loss
     and Adam do (no shuffling involved), and report the right first-epoch loss."""
-    data = _rows(trig("train"), PROBE_ROWS)
+    data = head(trig("train"), PROBE_ROWS)
     x = data[0]
     args = (*data, PROBE_EPOCHS, LR, PROBE_ALPHA, PROBE_ROWS, 0)
     model, module = _pair(what, cls, 7, 3, PROBE_ALPHA)
@@ -403,11 +392,11 @@ def _check_steps(what: str, cls: Any, fn: Any) -> None:
         ref = library_module({**MODEL, "concept_loss_weight": alpha}, 7, 3)
         with seeded(0):
             reference_train(ref, data, PROBE_EPOCHS, lr, PROBE_ROWS, 0, **how)
-        return _net_outputs(ref.net, x)
+        return library_outputs(ref.net, x)
 
     with seeded(0):
         ref_losses = reference_train(module, data, PROBE_EPOCHS, LR, PROBE_ROWS, 0)
-    ref_c, ref_y = _net_outputs(module.net, x)
+    ref_c, ref_y = library_outputs(module.net, x)
     if close(c, ref_c, STEP_TOL) and close(y, ref_y, STEP_TOL):
         if abs(losses[0] - ref_losses[0]) > 1e-4 * max(1.0, ref_losses[0]):
             fail(
@@ -463,7 +452,7 @@ def _check_steps(what: str, cls: Any, fn: Any) -> None:
 def _check_batch_order(what: str, cls: Any, fn: Any) -> None:
     """Minibatches: at most batch_size samples, each sample once per epoch, shuffled, and the
     same batches for the same seed only."""
-    data = _rows(trig("train"), BATCH_ROWS)
+    data = head(trig("train"), BATCH_ROWS)
     orders = []
     for seed in (3, 3, 4):
         model, _ = _pair(what, cls, 7, 3)
@@ -497,7 +486,7 @@ def train_on_trig(
     with seeded(0):
         reference_train(module, train, epochs, LR, BATCH, 0)
     mine = accuracies(*run_forward(what, model, (test[0],), 3), *test[1:])
-    lib = accuracies(*_net_outputs(module.net, test[0]), *test[1:])
+    lib = accuracies(*library_outputs(module.net, test[0]), *test[1:])
     return mine, lib
 
 

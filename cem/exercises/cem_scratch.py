@@ -21,20 +21,24 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cem.exercises.feedback import CheckFailed, NotAnswered, fail, passed, require
+from cem.exercises.feedback import NotAnswered, fail, passed, require
 from cem.exercises.scratch import (
     STEP_TOL,
     CallLog,
     Data,
+    Known,
     Tensor,
     accuracies,
     call,
     close,
     copy_layers,
+    explained,
     gap,
+    head,
     instantiate,
     kind,
     library_module,
+    library_outputs,
     linear_name,
     linears,
     match,
@@ -323,8 +327,12 @@ def _diagnose_intervention(
     fail(what, problem, hint)
 
 
-_FORWARD_ERRORS = (
-    ("ambiguous", "test `if mask is not None:`: a tensor of several values has no truth value."),
+_FORWARD_ERRORS: tuple[Known, ...] = (
+    (
+        "ambiguous",
+        "",
+        "test `if mask is not None:`: a tensor of several values has no truth value.",
+    ),
 )
 
 
@@ -343,18 +351,10 @@ def cem_forward(cls: Any) -> bool:
         net = library_module(model_config(m), d, k).net
         load(what, model, net, label, again=i > 0)
         x = 2 * torch.randn(32, d, generator=torch.Generator().manual_seed(i))
-        try:
+        with explained(what, _FORWARD_ERRORS), torch.no_grad():
             c, y = run_forward(what, model, (x,), k)
-            with torch.no_grad():
-                _diagnose_plain(what, net, x, c, y, label)
-                _diagnose_intervention(what, model, net, x, c, y)
-        except NotAnswered:
-            raise
-        except CheckFailed as e:
-            for needle, hint in _FORWARD_ERRORS:
-                if needle in e.problem:
-                    fail(what, e.problem, hint)
-            raise
+            _diagnose_plain(what, net, x, c, y, label)
+            _diagnose_intervention(what, model, net, x, c, y)
     return passed(
         what,
         "with the library's weights your CEM gives the library's concept and task logits, with "
@@ -483,7 +483,7 @@ def randint_mask(fn: Any) -> bool:
 
 # ---- task 3: training with RandInt ----
 
-_TRAIN_ERRORS = (
+_TRAIN_ERRORS: tuple[Known, ...] = (
     (
         "inplace",
         "loss.backward() failed: your forward writes in place into a tensor that autograd "
@@ -506,34 +506,21 @@ def _train(
     what: str, fn: Any, model: nn.Module, data: Data, epochs: int, batch: int, p_int: float
 ) -> list[float]:
     args = (*data, epochs, LR, 1.0, batch, 0, p_int)
-    try:
+    with explained(what, _TRAIN_ERRORS):
         return train_student(what, fn, "train_cem", model, args, epochs)
-    except NotAnswered:
-        raise
-    except CheckFailed as e:
-        for needle, problem, hint in _TRAIN_ERRORS:
-            if needle in e.problem:
-                fail(what, problem, hint)
-        raise
-
-
-def _net_outputs(net: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
-    with torch.no_grad():
-        out = net(x)
-    return out.c_logits, out.y_logits
 
 
 def _check_steps(what: str, cls: Any, fn: Any) -> None:
     """Full-batch steps with p_int = 0 (no intervention) and p_int = 1 (every concept replaced
     by its true value): both deterministic, both must give the library's weights."""
-    data: Data = tuple(t[:PROBE_ROWS].clone() for t in trig("train"))  # type: ignore[assignment]
+    data = head(trig("train"), PROBE_ROWS)
     x = data[0]
 
     def reference(p_int: float) -> tuple[Tensor, Tensor]:
         module = library_module(model_config(EMB, p_int), 7, 3)
         with seeded(0):
             reference_train(module, data, PROBE_EPOCHS, LR, PROBE_ROWS, 0)
-        return _net_outputs(module.net, x)
+        return library_outputs(module.net, x)
 
     for p_int, other in ((0.0, 1.0), (1.0, 0.0)):
         model, _ = _pair(what, cls, p_int)
@@ -606,7 +593,7 @@ def train_on_trig(
     with seeded(0):
         reference_train(module, train, epochs, LR, BATCH, 0)
     mine = accuracies(*run_forward(what, model, (test[0],), 3), *test[1:])
-    lib = accuracies(*_net_outputs(module.net, test[0]), *test[1:])
+    lib = accuracies(*library_outputs(module.net, test[0]), *test[1:])
     return mine, lib
 
 

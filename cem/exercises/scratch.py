@@ -187,6 +187,26 @@ def only_parts(what: str, model: nn.Module, parts: Sequence[str], owner: str) ->
         )
 
 
+# A known error inside the student's code: (text in its message, plainer problem or "" to keep
+# the message, hint).
+Known = tuple[str, str, str]
+
+
+@contextmanager
+def explained(what: str, known: Sequence[Known]) -> Iterator[None]:
+    """Turn an error raised in the student's code (a :class:`CheckFailed` from :func:`call`)
+    whose message holds a known text into that error's own problem and hint."""
+    try:
+        yield
+    except NotAnswered:
+        raise
+    except CheckFailed as e:
+        for needle, problem, hint in known:
+            if needle in e.problem:
+                fail(what, problem or e.problem, hint)
+        raise
+
+
 def call(what: str, description: str, fn: Callable[..., Any], *args: Any) -> Any:
     """:func:`call_student`, where an error about a ``...`` (an unfilled TODO line such as
     ``c_logits, y_logits = ...``) counts as a placeholder still in place."""
@@ -247,6 +267,19 @@ def run_forward(what: str, model: nn.Module, args: Sequence[Any], k: int) -> tup
     with torch.no_grad():
         result = call(what, f"your model's forward on a batch of {n}", model, *args)
     return outputs(what, result, n, k)
+
+
+def library_outputs(net: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
+    """The library network's (c_logits, y_logits) on x, without gradients."""
+    with torch.no_grad():
+        out = net(x)
+    return out.c_logits, out.y_logits
+
+
+def head(data: Data, n: int) -> Data:
+    """Copies of the first ``n`` rows of (x, c, y)."""
+    x, c, y = (t[:n].clone() for t in data)
+    return x, c, y
 
 
 def close(a: Tensor, b: Tensor, tol: float = TOL) -> bool:
