@@ -34,7 +34,12 @@ def test_the_reference_loop_trains_as_the_library_does(model: dict) -> None:
         {
             "dataset": {"name": "trig"},
             "model": model,
-            "trainer": {"max_epochs": epochs, "progress": "none", "check_val_every_n_epoch": 1},
+            "trainer": {
+                "max_epochs": epochs,
+                "accelerator": "cpu",  # the reference trains on the CPU, also on a GPU machine
+                "progress": "none",
+                "check_val_every_n_epoch": 1,
+            },
             "evaluation": QUIET,
             "seed": seed,
         }
