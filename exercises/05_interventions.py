@@ -160,8 +160,9 @@ curves = {
     for model, net in nets.items()
 }
 fig, ax = plt.subplots(figsize=(6, 4))
-for (model, kinds), colour in zip(curves.items(), ("tab:blue", "tab:red"), strict=True):
-    n = np.arange(len(kinds["correct"]))
+colours = {"cem": "tab:blue", "cbm_sigmoid": "tab:red"}  # as in the library's report plots
+for model, kinds in curves.items():
+    n, colour = np.arange(len(kinds["correct"])), colours[model]
     ax.plot(n, 100 * np.array(kinds["correct"]), "o-", color=colour, label=f"{model}, correct")
     ax.plot(n, 100 * np.array(kinds["incorrect"]), "o--", color=colour, label=f"{model}, incorrect")
 ax.axhline(100 * ceiling, color="grey", ls=":", label="concept-only ceiling")

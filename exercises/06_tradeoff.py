@@ -196,10 +196,10 @@ check.cem_on_front(cem_on_front, dominated_by_cem, points, cem_point)
 # concepts' truth values, and the information the task needs beyond them is squeezed out: Dot is
 # concept-incomplete. The Sigmoid CBM then falls below the 76.8 % ceiling because its label
 # predictor is one Linear layer, and the best concept-only rule on Dot is "c1 XOR c2", which a
-# linear function of two near-binary values cannot express (it ends between ~63 % and the 52 %
-# of always predicting the majority class). The
-# Logit CBM degrades more gently because a logit keeps the model's confidence, which is
-# information about the latents. CEM separates the two jobs: its probabilities p̂_i are trained
-# to be the concepts (high concept accuracy), while its label predictor reads k embeddings of m
-# dimensions each, which keep what the task needs — so it sits at the top right, on the front,
-# dominating almost every CBM trade-off.
+# linear function of two near-binary values cannot express: it ends near 52 %, the share of the
+# majority class. The Logit CBM degrades more gently because a logit keeps the model's
+# confidence, which is information about the latents. CEM separates the two jobs: its
+# probabilities p̂_i are trained to be the concepts (high concept accuracy), while its label
+# predictor reads k embeddings of m dimensions each, which keep what the task needs. So it sits
+# in the top-right corner, on the front: the CBM points that beat it in one accuracy do so by a
+# point or less and pay for it with tens of points in the other.

@@ -145,6 +145,9 @@ def _variants(net: torch.nn.Module, data: Tensors) -> dict[str, Callable[..., fl
         ),
         "ignores_incorrect": lambda concepts, incorrect: truth(concepts, False),
         "every_concept": every_concept,
+        "flips_every_concept": lambda concepts, incorrect: (
+            every_concept(concepts, True) if incorrect else truth(concepts, False)
+        ),
         "flip_chosen_set_all": flip_chosen_set_all,
         "rows": rows,
         "logit_half": lambda concepts, incorrect: float(
@@ -167,6 +170,9 @@ INTERVENE_HINTS = {
     "incorrect intervention puts in the flipped value, 1 - c.",
     "every_concept": "your function intervenes on every concept, whatever `concepts` says. Only "
     "the chosen concepts change: the mask is True in the columns `concepts` and False elsewhere.",
+    "flips_every_concept": "with incorrect=True your function flips every concept, whatever "
+    "`concepts` says. An incorrect intervention flips only the chosen concepts: the mask is True "
+    "in the columns `concepts` only.",
     "flip_chosen_set_all": "your mask marks every concept, so the concepts you did not choose are "
     "corrected too. Mark only the chosen ones: `mask[:, concepts] = True`.",
     "rows": "your mask marks rows (samples) instead of columns (concepts). Intervene on the "
