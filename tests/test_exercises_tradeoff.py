@@ -31,12 +31,12 @@ def _fails(checker, *args) -> str:
 # ---- task 1: the sweep, checked on the recorded configs --------------------------------------
 
 
-def _result(model="cbm_sigmoid", alpha=1.0, dataset="dot", epochs=EPOCHS, seed=42, **extra):
+def _result(model="cbm_sigmoid", weight=1.0, dataset="dot", epochs=EPOCHS, seed=42, **extra):
     """A stand-in for a RunResult: the config ``run`` would record (resolved by the library)."""
     config = resolve_config(
         {
             "dataset": {"name": dataset},
-            "model": {"name": model, "concept_loss_weight": alpha, **extra},
+            "model": {"name": model, "concept_loss_weight": weight, **extra},
             "trainer": {"max_epochs": epochs},
             "seed": seed,
         }
@@ -73,6 +73,11 @@ def test_the_right_configs_pass() -> None:
 def test_alpha_as_the_task_loss_weight_gets_its_hint() -> None:
     runs = {(m, a): _result(m, 1.0, task_loss_weight=a) for m in MODELS for a in ALPHAS}
     assert "not `task_loss_weight`" in _fails(check.alpha_sweep, runs, MODELS, ALPHAS, EPOCHS)
+
+
+def test_alpha_under_a_name_the_library_ignores_gets_its_hint() -> None:
+    runs = {(m, a): _result(m, 1.0, alpha=a) for m in MODELS for a in ALPHAS}
+    assert "no setting 'alpha'" in _fails(check.alpha_sweep, runs, MODELS, ALPHAS, EPOCHS)
 
 
 def test_the_loop_variable_forgotten_gets_its_hint() -> None:

@@ -160,9 +160,10 @@ def _variants(net: torch.nn.Module, data: Tensors) -> dict[str, Callable[..., fl
 
 
 INTERVENE_HINTS = {
-    "no_intervention": "your accuracies are the model's accuracy without any intervention. Pass "
-    "the values to put in as `c_int` and a boolean `mask` (N, k) with True in the chosen "
-    "columns: `net(x, c_int, mask)`.",
+    "no_intervention": "your accuracies are the model's accuracy without any intervention: "
+    "either no mask reached the network, or the values put in are the model's own probabilities. "
+    "Put the true concepts `c` (or `1 - c`) in `c_int` with a boolean `mask` (N, k), True in the "
+    "chosen columns: `net(x, c_int, mask)`.",
     "predicted_values": "you put in the model's own (rounded) predictions. An intervention is a "
     "person telling the model the truth: put in the true concepts `c` (or `1 - c` for incorrect "
     "interventions).",
@@ -243,7 +244,8 @@ def _untouched(what: str, name: str, before: Tensors, after: Tensors) -> None:
             fail(
                 what,
                 f"your `{name}` changed `{label}` in place, so the data is wrong from then on.",
-                f"work on a copy (`{label}.clone()`, or `1 - c`, which makes a new tensor).",
+                f"work on a copy: `{label}.clone()`"
+                + (", or `1 - c`, which makes a new tensor." if label == "c" else "."),
             )
 
 
@@ -280,7 +282,7 @@ def _number(what: str, out: Any) -> float:
         )
     if shape:
         out = out.reshape(()) if hasattr(out, "reshape") else out
-    return as_float(what, "the value `intervene` returned", out)
+    return as_float(what, "intervene(...)", out)
 
 
 def intervene_function(intervene: Any, nets: Any, test: Any) -> bool:
@@ -296,18 +298,25 @@ def intervene_function(intervene: Any, nets: Any, test: Any) -> bool:
     networks, data = _nets(what, nets), _split(what, test)
     k = data[1].shape[1]
     got: dict[Case, float] = {}
-    variants: dict[str, dict[Case, float]] = {}
     for model, net in networks.items():
-        candidates = _variants(net, data)
         for concepts, incorrect in _cases(k):
-            case = (model, concepts, incorrect)
             description = f"intervene(nets[{model!r}], x, c, y, {list(concepts)}, {incorrect})"
             out = _call(what, "intervene", fn, description, net, data, list(concepts), incorrect)
-            got[case] = _number(what, out)
-            for name, variant in candidates.items():
-                variants.setdefault(name, {})[case] = variant(concepts, incorrect)
-    if _matches(got, variants["truth"]):
+            got[model, concepts, incorrect] = _number(what, out)
+    # The mistakes are only worked out for a wrong answer: a right one costs one pass per case.
+    truth = {
+        case: evaluate_intervention(networks[case[0]], *data, list(case[1]), case[2])["task_acc"]
+        for case in got
+    }
+    if _matches(got, truth):
         return passed(what, "your interventions match the library's on both models.")
+    variants: dict[str, dict[Case, float]] = {}
+    for model, net in networks.items():
+        for name, variant in _variants(net, data).items():
+            for concepts, incorrect in _cases(k):
+                variants.setdefault(name, {})[model, concepts, incorrect] = variant(
+                    concepts, incorrect
+                )
     _diagnose(
         what,
         got,
@@ -353,6 +362,8 @@ CURVE_HINTS = {
 
 
 def _curve_variants(net: torch.nn.Module, data: Tensors) -> dict[str, Callable[[bool], list]]:
+    """Typical wrong ``curve`` functions, each ``incorrect -> k + 1 values`` (keys of
+    CURVE_HINTS)."""
     x, c, y = data
     k = c.shape[1]
 
@@ -369,7 +380,6 @@ def _curve_variants(net: torch.nn.Module, data: Tensors) -> dict[str, Callable[[
         ]
 
     return {
-        "truth": lambda incorrect: reference_curve(net, data, incorrect),
         "first_n": first_n,
         "sum": total,
         "ignores_incorrect": lambda incorrect: reference_curve(net, data, False),
@@ -402,20 +412,16 @@ def curve_function(curve: Any, nets: Any, test: Any) -> bool:
     networks, data = _nets(what, nets), _split(what, test)
     k = data[1].shape[1]
     got: dict[Case, float] = {}
-    variants: dict[str, dict[Case, float]] = {}
+    truth: dict[Case, float] = {}
     for model, net in networks.items():
-        candidates = _curve_variants(net, data)
         for incorrect in (False, True):
             description = f"curve(nets[{model!r}], x, c, y, incorrect={incorrect})"
             out = _call(what, "curve", fn, description, net, data, incorrect)
             values = _curve_values(what, out, k)
-            expected = {name: v(incorrect) for name, v in candidates.items()}
+            reference = reference_curve(net, data, incorrect)
             for n in range(k + 1):
                 case = (model, tuple(range(n)), incorrect)
-                got[case] = float(values[n])
-                for name in candidates:
-                    variants.setdefault(name, {})[case] = expected[name][n]
-    truth = variants["truth"]
+                got[case], truth[case] = float(values[n]), reference[n]
     if _matches(got, truth):
         return passed(what, "your curves match the exact mean over every set of n concepts.")
     model, concepts, incorrect = _worst(got, truth)
@@ -425,6 +431,12 @@ def curve_function(curve: Any, nets: Any, test: Any) -> bool:
         f"{got[case]:.4f}; the mean over every set of {len(concepts)} concepts is "
         f"{truth[case]:.4f}."
     )
+    variants: dict[str, dict[Case, float]] = {}
+    for model, net in networks.items():
+        for name, variant in _curve_variants(net, data).items():
+            for incorrect in (False, True):
+                for n, value in enumerate(variant(incorrect)):
+                    variants.setdefault(name, {})[model, tuple(range(n)), incorrect] = value
     for name, hint in CURVE_HINTS.items():
         if _matches(got, variants[name]):
             fail(what, problem, hint)

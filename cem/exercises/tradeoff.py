@@ -35,6 +35,7 @@ from cem.exercises.feedback import (
     require,
     returned_none,
 )
+from cem.models.registry import DEFAULTS as MODEL_DEFAULTS
 
 __all__ = ["alpha_sweep", "cem_on_front", "dominates_function", "pareto_function"]
 
@@ -146,7 +147,13 @@ def alpha_sweep(runs: Any, models: Sequence[str], alphas: Sequence[float], epoch
                 'add "dataset": {"name": "dot"} to the config.',
             )
         if weights[model, alpha] != alpha:
-            if cfg["model"]["task_loss_weight"] == alpha and alpha != 1:
+            unknown = sorted(set(cfg["model"]) - set(MODEL_DEFAULTS))
+            if unknown:
+                hint = (
+                    f"the model config has no setting {unknown[0]!r} (the library ignores "
+                    "it); the concept-loss weight is `concept_loss_weight`."
+                )
+            elif cfg["model"]["task_loss_weight"] == alpha and alpha != 1:
                 hint = (
                     "α weights the concept loss: `model.concept_loss_weight`, not "
                     "`task_loss_weight`."
