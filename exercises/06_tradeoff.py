@@ -45,24 +45,25 @@ setup("06_tradeoff")
 # from Python, with `run`, which takes the same settings as a nested dict:
 # `{"model": {"name": ..., "concept_loss_weight": ...}, ...}`.
 #
-# **Task 1.** Fill the loop: train `model` on Dot with concept-loss weight `alpha` for `EPOCHS`
-# epochs (seed 42, evaluation extras off as in `quiet`) and store the result of `run` in
-# `runs[model, alpha]`. At the full budget this takes a minute or two.
+# **Task 1.** Fill the loop: train `model` on Dot with concept-loss weight `alpha` (the trainer
+# settings `TRAINER`, seed 42, the evaluation extras off as in `quiet`) and store the result of
+# `run` in `runs[model, alpha]`. At the full budget this takes a minute or two.
 
 # %%
 MODELS = ("cbm_sigmoid", "cbm_logit")
 ALPHAS = budget(full=[0, 0.01, 0.1, 1, 5, 10], fast=[0, 0.1, 10])
 EPOCHS = budget(full=200, fast=30)
+TRAINER = {"max_epochs": EPOCHS, "accelerator": "cpu", "progress": "none"}  # CPU: as fast here
 quiet = {"interventions": False, "alignment": False, "impurity": False}
 runs = {}
 for model in MODELS:
     for alpha in ALPHAS:
-        # BEGIN SOLUTION: runs[model, alpha] = run({...}) with model, alpha, Dot, EPOCHS, seed 42
+        # BEGIN SOLUTION: runs[model, alpha] = run({...}) with model, alpha, Dot, TRAINER, seed 42
         runs[model, alpha] = run(
             {
                 "dataset": {"name": "dot"},
                 "model": {"name": model, "concept_loss_weight": alpha},
-                "trainer": {"max_epochs": EPOCHS, "progress": "none"},
+                "trainer": TRAINER,
                 "evaluation": quiet,
                 "seed": 42,
             }
@@ -83,7 +84,7 @@ cem = run(
     {
         "dataset": {"name": "dot"},
         "model": {"name": "cem"},
-        "trainer": {"max_epochs": EPOCHS, "progress": "none"},
+        "trainer": TRAINER,
         "evaluation": quiet,
         "seed": 42,
     }

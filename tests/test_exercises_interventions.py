@@ -27,7 +27,7 @@ def trained() -> tuple[dict[str, torch.nn.Module], tuple[torch.Tensor, ...]]:
             {
                 "dataset": {"name": "trig"},
                 "model": {"name": model},
-                "trainer": {"max_epochs": epochs, "progress": "none"},
+                "trainer": {"max_epochs": epochs, "accelerator": "cpu", "progress": "none"},
                 "evaluation": QUIET,
                 "seed": 42,
             }

@@ -55,7 +55,7 @@ def test_a_real_sweep_passes(capsys) -> None:
             {
                 "dataset": {"name": "dot"},
                 "model": {"name": "cbm_sigmoid", "concept_loss_weight": a},
-                "trainer": {"max_epochs": 2, "progress": "none"},
+                "trainer": {"max_epochs": 2, "accelerator": "cpu", "progress": "none"},
                 "evaluation": {"interventions": False, "alignment": False, "impurity": False},
                 "seed": 42,
             }

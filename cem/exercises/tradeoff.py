@@ -170,7 +170,7 @@ def alpha_sweep(runs: Any, models: Sequence[str], alphas: Sequence[float], epoch
             fail(
                 what,
                 f"{key} trained for {cfg['trainer']['max_epochs']} epochs, not EPOCHS = {epochs}.",
-                'use "trainer": {"max_epochs": EPOCHS, ...}.',
+                'use the notebook\'s trainer settings: "trainer": TRAINER.',
             )
     seeds = {cfg["seed"] for cfg in configs.values()}
     if len(seeds) > 1:
