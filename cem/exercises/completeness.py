@@ -12,6 +12,8 @@ from cem.data.stats import concept_ceiling, pattern_counts
 from cem.exercises.answers import as_choice, as_float, as_patterns
 from cem.exercises.feedback import call_student, fail, passed, require, returned_none
 
+__all__ = ["ceiling_function", "ceilings", "trig_worst_pattern", "why_incomplete"]
+
 DATASETS: tuple[str, ...] = ("xor", "trig", "dot")
 SPLIT = "test"  # the paper's ceilings (REFERENCE: 100%, 81.8%, 76.8%) are on the test split
 

@@ -10,6 +10,8 @@ from cem.data.generators import DOT_W
 from cem.exercises.answers import as_array, as_choice, as_int, as_patterns
 from cem.exercises.feedback import fail, passed
 
+__all__ = ["xor_regions", "dot_latents", "dot_halfplanes", "dot_regions", "dot_task"]
+
 XOR_POSITIVE = {(0, 1), (1, 0)}
 
 # Exercise 1's multiple-choice question: what does Dot's task ask about v1 and v2?
