@@ -227,6 +227,33 @@ def test_train_and_report_from_a_wheel_install(wheel_site: Path, tmp_path: Path)
     assert (sweep / "summary.md").read_text().strip() in report.stdout
 
 
+def test_course_notebooks_export_from_a_wheel_install(wheel_site: Path, tmp_path: Path) -> None:
+    """The notebooks ship inside the wheel: cem-exercises exports them from there."""
+    env = {**os.environ, "PYTHONPATH": str(wheel_site)}
+    out = subprocess.run(
+        [str(wheel_site / "bin" / "cem-exercises"), "export", str(tmp_path / "course")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    exported = sorted((tmp_path / "course").glob("*.ipynb"))
+    committed = sorted((ROOT / "exercises" / "student").glob("*.ipynb"))
+    assert [p.name for p in exported] == [p.name for p in committed] and len(exported) == 8
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(exported, committed, strict=True))
+    where = subprocess.run(
+        [sys.executable, "-c", "from cem.exercises.files import exercises_dir as d; print(d())"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert where.startswith(str(wheel_site))
+
+
 def test_report_bad_dirs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert report_main([str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
