@@ -26,6 +26,7 @@ from cem.errors import CemError, unknown
 
 GROUPS: tuple[str, ...] = ("dataset", "model", "trainer", "experiment", "hydra/launcher")
 HYDRA_LAUNCHERS: tuple[str, ...] = ("basic", "joblib", "slurm", "submitit_local", "submitit_slurm")
+REMOTE_LAUNCHERS: tuple[str, ...] = ("slurm", "submitit_slurm")
 # Hydra's own flags that take a value.
 _FLAGS_WITH_VALUE = {
     "-c",
@@ -58,17 +59,35 @@ if not OmegaConf.has_resolver("cem_dirname"):
     OmegaConf.register_new_resolver("cem_dirname", short_dirname)
 
 
+def register_defaults() -> None:
+    """Store every group's defaults (:func:`cem.config.hydra_defaults`) in Hydra's ConfigStore
+    as ``_defaults``, the first entry of ``conf/train.yaml``'s defaults list: the YAML files
+    hold only what differs from them. Idempotent; imports torch (the model schema needs it)."""
+    from hydra.core.config_store import ConfigStore
+
+    from cem.config import hydra_defaults
+
+    ConfigStore.instance().store(name="_defaults", node=hydra_defaults())
+
+
 def config_dir() -> Path:
-    """The Hydra configs: ``cem/conf`` inside an installed wheel, else the clone's ``conf/``."""
+    """The Hydra configs: ``cem/conf`` inside an installed wheel, else the clone's ``conf/``.
+
+    Composing from it needs the defaults they extend: this registers them
+    (:func:`register_defaults`), so that ``initialize_config_dir(config_dir())`` just works.
+    """
+    register_defaults()
+    return _conf()
+
+
+def _conf() -> Path:
     packaged = Path(str(resources.files("cem"))) / "conf"
-    if (packaged / "train.yaml").is_file():
-        return packaged
-    return Path(__file__).resolve().parents[1] / "conf"
+    return packaged if (packaged / "train.yaml").is_file() else Path(__file__).parents[1] / "conf"
 
 
 def group_options(group: str) -> list[str]:
     """The config names of a group (files starting with ``_`` are shared bases, not choices)."""
-    names = {p.stem for p in (config_dir() / group).glob("*.yaml") if not p.stem.startswith("_")}
+    names = {p.stem for p in (_conf() / group).glob("*.yaml") if not p.stem.startswith("_")}
     if group == "hydra/launcher":
         names |= set(HYDRA_LAUNCHERS)
     return sorted(names)
@@ -122,8 +141,13 @@ def check_overrides(overrides: Sequence[str]) -> None:
             for v in _values(ov):
                 if v not in options and v != "null":
                     raise unknown(key, v, options)
-    # Compose once per swept value (the other sweeps at their first value) and validate.
-    from cem.train import check_config
+    # Compose once per swept value (the other sweeps at their first value) and resolve it as a
+    # run would: every key and value checked, a dataset file read and its values checked.
+    from cem.config import resolve_config
+
+    # A launcher that trains elsewhere (SLURM) may have GPUs that this machine lacks.
+    launchers = [v for o in parsed if o.get_key_element() == "hydra/launcher" for v in _values(o)]
+    local = not any(v in REMOTE_LAUNCHERS for v in launchers)
 
     def single(o: Any, value: str | None = None) -> str:
         vals = _values(o)
@@ -143,19 +167,27 @@ def check_overrides(overrides: Sequence[str]) -> None:
             except HydraException as e:
                 raise CemError(_compose_error(e, variant)) from None
             cfg.output_dir = None  # ${hydra:runtime.output_dir} only resolves inside a run
-            check_config(cfg)
+            resolve_config(cfg, hardware=local)
 
 
 def _compose_error(e: Exception, overrides: Sequence[str]) -> str:
+    from cem.config import hydra_defaults
+
     msg = " ".join(str(e).split())
     for text in overrides:
         key = text.split("=", 1)[0].lstrip("~+")
         if f"'{key}'" in msg and ("not in struct" in msg or "Could not override" in msg):
             parent, _, leaf = key.rpartition(".")
-            return (
-                f"{key} is not a setting of {parent or 'the config'}; to add a new key "
-                f"write +{key}=..., or check the spelling of {leaf!r}"
-            )
+            if parent in ("model.optimizer", "model.scheduler"):
+                return (
+                    f"{key} is not a setting of {parent}; to pass another keyword of its "
+                    f"class write +{key}=..."
+                )
+            node: Any = hydra_defaults()
+            for part in parent.split(".") if parent else []:
+                node = node.get(part) if isinstance(node, dict) else None
+            allowed = ", ".join(node) if isinstance(node, dict) else "none"
+            return f"{key} is not a setting of {parent or 'the config'}; allowed: {allowed}"
     return msg.split(". ")[0]
 
 
@@ -206,12 +238,13 @@ def _task(cfg: Any) -> float | None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from cem.train import resolve_config, run
+    from cem.config import resolve_config
+    from cem.train import run
 
     sweep = HydraConfig.get().mode == RunMode.MULTIRUN
     output_dir = Path(cfg.output_dir)
     try:
-        resolved = resolve_config(cfg)
+        resolved = resolve_config(cfg)  # once: run() takes it as it is
         if _completed(output_dir, json.loads(json.dumps(resolved, default=str))):
             print(f"{output_dir}: already completed, not recomputed", flush=True)
             return None

@@ -40,9 +40,12 @@ class Rule:
     cast: Callable[[Any], Any] = lambda v: v
     choices: tuple[str, ...] = ()
     label: str = ""  # the name errors give instead of the key, e.g. "dataset" for dataset.name
+    explain: Callable[[str, Any], CemError] | None = None  # a custom error (lists: the item)
 
     def error(self, name: str, value: Any) -> CemError:
         name = self.label or name
+        if self.explain is not None:
+            return self.explain(name, value)
         if self.choices and isinstance(value, str):
             return unknown(name, value, self.choices)
         return CemError(f"{name}={value!r} is invalid; allowed: {self.allowed}")
@@ -79,11 +82,9 @@ def is_real(v: object) -> bool:
 
 
 def _bounds(lo: float | None, hi: float | None, lo_open: bool = False) -> str:
-    if lo is not None and hi is not None:
-        return f"in {'(' if lo_open else '['}{lo}, {hi}]"
-    if lo is not None:
-        return f"{'>' if lo_open else '>='} {lo}"
-    return f"<= {hi}" if hi is not None else ""
+    low = f"{'>' if lo_open else '>='} {lo}" if lo is not None else ""
+    high = f"<= {hi}" if hi is not None else ""
+    return " and ".join(b for b in (low, high) if b)
 
 
 def _within(v: float, lo: float | None, hi: float | None, lo_open: bool = False) -> bool:
@@ -143,12 +144,20 @@ def optional(rule: Rule, none: str = "null") -> Rule:
 
 
 def list_of(item: Rule, allowed: str, min_len: int = 0) -> Rule:
-    """A list (or tuple) of at least ``min_len`` items, each allowed by ``item``."""
+    """A list (or tuple) of at least ``min_len`` items, each allowed by ``item``; when the items
+    are names (``choice``), the error names the first unknown one."""
 
     def ok(v: Any) -> bool:
         return isinstance(v, (list, tuple)) and len(v) >= min_len and all(_ok(item, x) for x in v)
 
-    return Rule(ok, allowed, lambda v: [item.cast(x) for x in v])
+    def explain(name: str, v: Any) -> CemError:
+        if item.choices and isinstance(v, (list, tuple)):
+            bad = [x for x in v if not _ok(item, x)]
+            if bad and isinstance(bad[0], str):
+                return unknown(name, bad[0], item.choices)
+        return CemError(f"{name}={v!r} is invalid; allowed: {allowed}")
+
+    return Rule(ok, allowed, lambda v: [item.cast(x) for x in v], explain=explain)
 
 
 def _ok(rule: Rule, v: Any) -> bool:
@@ -180,15 +189,23 @@ def _default(f: Any) -> Any:
     return f.default_factory()
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def defaults(schema: type) -> dict[str, Any]:
-    """The defaults of a schema as plain nested dicts (what Hydra composes)."""
+    """The defaults of a schema as plain nested dicts and lists (what Hydra composes)."""
     out: dict[str, Any] = {}
     for f in fields(schema):
         if "schema" in f.metadata:
             out[f.name] = defaults(f.metadata["schema"])
         else:
             value = _default(f)
-            out[f.name] = value if not is_dataclass(value) else defaults(type(value))
+            out[f.name] = defaults(type(value)) if is_dataclass(value) else _plain(value)
     return out
 
 

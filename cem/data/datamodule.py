@@ -14,6 +14,7 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
+from cem.data.checks import check_data
 from cem.data.dataset import SPLITS, ConceptData, DataConfig, build
 from cem.errors import check
 
@@ -81,7 +82,9 @@ class ConceptDataModule(pl.LightningDataModule):
 
     Parameters
     ----------
-    data : the splits and their metadata
+    data : the splits and their metadata; every value is checked first
+        (:func:`cem.data.checks.check_data`: finite x, c in {0, 1}, y in [0, n_classes), no
+        empty split), so your own arrays get the same checks as a file
     batch_size : training batch size (evaluation uses ``eval_batch_size``, default the whole split)
     seed : seed of the shuffling permutations (the same seed gives the same batch order)
     """
@@ -100,6 +103,7 @@ class ConceptDataModule(pl.LightningDataModule):
             batch_size,
             "an integer >= 1",
         )
+        check_data(data)
         self.data, self.batch_size, self.seed = data, batch_size, seed
         self.eval_batch_size = eval_batch_size
         self.tensors: dict[str, Batch] = {
@@ -137,7 +141,8 @@ class ConceptDataModule(pl.LightningDataModule):
 
     @property
     def n_classes(self) -> int:
-        return int(max(int(t[2].max()) for t in self.tensors.values() if len(t[2])) + 1)
+        """The task's classes, from the metadata (never from the largest label seen)."""
+        return int(self.data.meta["n_classes"])
 
     @property
     def supervised(self) -> torch.Tensor:
