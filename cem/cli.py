@@ -150,6 +150,8 @@ def check_overrides(overrides: Sequence[str]) -> None:
     local = not any(v in REMOTE_LAUNCHERS for v in launchers)
 
     def single(o: Any, value: str | None = None) -> str:
+        if value is None and not o.is_sweep_override():
+            return str(o.input_line)  # as typed: a dict or list value keeps Hydra's syntax
         vals = _values(o)
         v = value if value is not None else (vals[0] if vals else "null")
         return f"{o.input_line.split('=', 1)[0]}={v}"
@@ -171,24 +173,32 @@ def check_overrides(overrides: Sequence[str]) -> None:
 
 
 def _compose_error(e: Exception, overrides: Sequence[str]) -> str:
+    """Hydra's composition error as one line; a key that is not in the config gets the keys
+    that are (the cause names it: ``full_key: model.emb_sise``)."""
+    import re
+
     from cem.config import hydra_defaults
 
     msg = " ".join(str(e).split())
-    for text in overrides:
-        key = text.split("=", 1)[0].lstrip("~+")
-        if f"'{key}'" in msg and ("not in struct" in msg or "Could not override" in msg):
-            parent, _, leaf = key.rpartition(".")
-            if parent in ("model.optimizer", "model.scheduler"):
-                return (
-                    f"{key} is not a setting of {parent}; to pass another keyword of its "
-                    f"class write +{key}=..."
-                )
-            node: Any = hydra_defaults()
-            for part in parent.split(".") if parent else []:
-                node = node.get(part) if isinstance(node, dict) else None
-            allowed = ", ".join(node) if isinstance(node, dict) else "none"
-            return f"{key} is not a setting of {parent or 'the config'}; allowed: {allowed}"
-    return msg.split(". ")[0]
+    found = re.search(r"full_key: (\S+)", str(e.__cause__ or ""))
+    if found and "not in struct" in str(e.__cause__):
+        key = found.group(1)
+    else:
+        keys = [t.split("=", 1)[0].lstrip("~+") for t in overrides]
+        key = next((k for k in keys if f"'{k}'" in msg and "Could not override" in msg), "")
+    if not key:
+        return msg.split(". ")[0]
+    parent, _, leaf = key.rpartition(".")
+    if parent in ("model.optimizer", "model.scheduler"):
+        return (
+            f"{key} is not a setting of {parent}; to pass another keyword of its class "
+            f"write +{key}=..."
+        )
+    node: Any = hydra_defaults()
+    for part in parent.split(".") if parent else []:
+        node = node.get(part) if isinstance(node, dict) else None
+    allowed = ", ".join(node) if isinstance(node, dict) else "none"
+    return f"{key} is not a setting of {parent or 'the config'}; allowed: {allowed}"
 
 
 # ---- cem-train ------------------------------------------------------------------------------

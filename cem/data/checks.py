@@ -27,7 +27,8 @@ REAL_KINDS = "biuf"  # bool, signed/unsigned integer, float (no complex, strings
 
 
 class DataValueError(CemError):
-    """A dataset whose arrays or metadata hold values a model cannot be trained on."""
+    """A dataset (file or arrays) whose content a model cannot be trained on: values, shapes,
+    metadata, or a plain file's columns. Its message names the array or column, not the file."""
 
 
 def _names(meta: dict[str, Any], key: str) -> list[str]:

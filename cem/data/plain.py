@@ -26,7 +26,6 @@ import numpy as np
 from cem import __version__
 from cem.data.checks import DataValueError, check_data
 from cem.data.dataset import SPLITS, ConceptData, DataConfig, Split, split_sizes
-from cem.errors import CemError
 
 PLAIN_ARRAYS: tuple[str, ...] = ("x", "c", "y")
 SPLIT_COLUMN = "split"
@@ -160,9 +159,11 @@ def read_npz(files: dict[str, np.ndarray], cols: PlainColumns, name: str) -> Con
     """A plain ``.npz`` (arrays ``x``, ``c``, ``y``, optional ``split``) as ConceptData."""
     extra = sorted(set(files) - {*PLAIN_ARRAYS, SPLIT_COLUMN})
     if extra:
-        raise CemError(f"holds the array {extra[0]!r}; allowed: x, c, y and split (a plain file)")
+        raise DataValueError(
+            f"holds the array {extra[0]!r}; allowed: x, c, y and split (a plain file)"
+        )
     if cols.concepts is not None or cols.label is not None or cols.features is not None:
-        raise CemError(
+        raise DataValueError(
             "concepts, label and features name the columns of a plain CSV; a plain .npz holds "
             "the arrays x, c and y"
         )
@@ -185,9 +186,11 @@ def _column_list(value: object, key: str) -> list[str]:
         or not value
         or not all(isinstance(v, str) for v in value)
     ):
-        raise CemError(f"{key}={value!r} is invalid; allowed: a list of CSV column names")
+        raise DataValueError(f"{key}={value!r} is invalid; allowed: a list of CSV column names")
     if len(set(value)) != len(value):
-        raise CemError(f"{key}={list(value)!r} names a column twice; allowed: distinct columns")
+        raise DataValueError(
+            f"{key}={list(value)!r} names a column twice; allowed: distinct columns"
+        )
     return list(value)
 
 
@@ -195,28 +198,31 @@ def read_csv(text: str, cols: PlainColumns, name: str) -> ConceptData:
     """A plain CSV (a header row, then one row a sample) as ConceptData."""
     rows = [r for r in csv.reader(io.StringIO(text)) if r]
     if not rows:
-        raise CemError("no header row")
+        raise DataValueError("no header row")
     header = rows[0]
     if cols.concepts is None or cols.label is None:
-        raise CemError(
+        raise DataValueError(
             "a plain CSV (no cem-bench header line) needs its concept and label columns named; "
-            f"allowed: concepts=[...] and label=... among its columns {', '.join(header)}"
+            "allowed: cem-train dataset.concepts=[...] dataset.label=..., cem-data --concepts "
+            f"... --label ..., among its columns {', '.join(header)}"
         )
     concepts = _column_list(cols.concepts, "concepts")
     label = cols.label
     if not isinstance(label, str):
-        raise CemError(f"label={label!r} is invalid; allowed: one CSV column name")
+        raise DataValueError(f"label={label!r} is invalid; allowed: one CSV column name")
     if len(set(header)) != len(header):
         dup = next(h for h in header if header.count(h) > 1)
-        raise CemError(f"the header names the column {dup!r} twice; allowed: distinct names")
+        raise DataValueError(f"the header names the column {dup!r} twice; allowed: distinct names")
     for col in [*concepts, label]:
         if col not in header:
             key = "label" if col == label else "concepts"
-            raise CemError(
+            raise DataValueError(
                 f"{key}: column {col!r} is not in the header; allowed: {', '.join(header)}"
             )
     if label in concepts:
-        raise CemError(f"label={label!r} is also a concept column; allowed: a separate column")
+        raise DataValueError(
+            f"label={label!r} is also a concept column; allowed: a separate column"
+        )
     taken = {*concepts, label, SPLIT_COLUMN}
     if cols.features is None:
         features = [h for h in header if h not in taken]
@@ -224,17 +230,17 @@ def read_csv(text: str, cols: PlainColumns, name: str) -> ConceptData:
         features = _column_list(cols.features, "features")
         for col in features:
             if col not in header or col in taken:
-                raise CemError(
+                raise DataValueError(
                     f"features: column {col!r} is not a free column of the header; allowed: "
                     f"{', '.join(h for h in header if h not in taken)}"
                 )
     if not features:
-        raise CemError("no feature columns left; allowed: at least one column beside c and y")
+        raise DataValueError("no feature columns left; allowed: at least one column beside c and y")
     index = {h: i for i, h in enumerate(header)}
     body = rows[1:]
     for i, r in enumerate(body):
         if len(r) != len(header):
-            raise CemError(f"data row {i + 1} has {len(r)} cells, the header {len(header)}")
+            raise DataValueError(f"data row {i + 1} has {len(r)} cells, the header {len(header)}")
 
     def numbers(columns: list[str]) -> np.ndarray:
         out = np.empty((len(body), len(columns)), dtype=np.float64)
@@ -270,5 +276,9 @@ def read_csv(text: str, cols: PlainColumns, name: str) -> ConceptData:
 
 
 def dataset_name(path: Path) -> str:
-    """A plain file's dataset name in reports: its file name without the extension."""
-    return path.stem or "file"
+    """A plain file's dataset name in reports: its file name without the extension (prefixed
+    with ``file:`` when that is a synthetic dataset's name, which it is not)."""
+    from cem.data.spec import SPECS
+
+    stem = path.stem or "file"
+    return f"file:{stem}" if stem in SPECS else stem
