@@ -335,6 +335,7 @@ def report_main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else 2
     from cem.report.document import write_report
+    from cem.report.publish import staged
     from cem.report.runs import collect
     from cem.report.table import problems_markdown, summarise, to_csv, to_markdown
 
@@ -358,16 +359,35 @@ def report_main(argv: Sequence[str] | None = None) -> int:
     text = "## Results (test split, %)\n\n" + table + "\n"
     if problems:
         text += "\n## Runs left out (failed or incomplete)\n\n" + problems + "\n"
-    for name, content in (("runs.csv", to_csv(rows)), ("summary.md", text)):
-        tmp = out / f".{name}.tmp"
-        tmp.write_text(content)
-        os.replace(tmp, out / name)
-    report = None if args.no_plots else write_report(rows, out)
+    # Written as a set (cem.report.publish): a failure leaves the previous files whole.
+    try:
+        with staged(out) as stage:
+            (stage / "runs.csv").write_text(to_csv(rows))
+            (stage / "summary.md").write_text(text)
+            report = None if args.no_plots else write_report(rows, stage)
+    except OSError as e:
+        why = e.strerror or type(e).__name__
+        print(
+            f"cem-report: error: output folder {str(out)!r} cannot be written ({why}); allowed: "
+            "a folder you can write to, with free space (--out)",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as e:  # noqa: BLE001 - whatever went wrong, the previous set is whole
+        why = " ".join(f"{type(e).__name__}: {e}".split())
+        print(
+            f"cem-report: error: the report could not be made ({why}); the files in "
+            f"{str(out)!r} are unchanged",
+            file=sys.stderr,
+        )
+        return 2
     n_ok = sum(r["status"] == "completed" for r in rows)
+    n_unreadable = sum(r["status"] == "unreadable" for r in rows)
     print(text)
-    written = [out / "runs.csv", out / "summary.md", *([report] if report else [])]
+    written = [out / "runs.csv", out / "summary.md", *([out / report.name] if report else [])]
+    unreadable = f", {n_unreadable} unreadable (not run records)" if n_unreadable else ""
     print(
-        f"{n_ok} completed, {len(rows) - n_ok} left out; wrote "
+        f"{n_ok} completed, {len(rows) - n_ok - n_unreadable} left out{unreadable}; wrote "
         + ", ".join(str(p) for p in written)
     )
     return 0
