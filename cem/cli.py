@@ -311,9 +311,16 @@ def train_main(argv: Sequence[str] | None = None) -> int:
 # ---- cem-report -----------------------------------------------------------------------------
 
 
+class _ReportParser(argparse.ArgumentParser):
+    """Usage errors as one line (argparse prints the usage block and exits otherwise)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CemError(f"{message}; see cem-report --help")
+
+
 def report_main(argv: Sequence[str] | None = None) -> int:
     """``cem-report DIR``: tidy CSV + Markdown table (mean ± std, 95% CI over seeds)."""
-    parser = argparse.ArgumentParser(
+    parser = _ReportParser(
         prog="cem-report",
         description="Summarise every cem-train run under DIR (nested sweeps too): writes "
         "DIR/runs.csv (one row per run), DIR/summary.md (dataset x model, mean ± std and "
@@ -332,8 +339,11 @@ def report_main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         args = parser.parse_args(argv)
-    except SystemExit as e:
+    except SystemExit as e:  # --help
         return e.code if isinstance(e.code, int) else 2
+    except CemError as e:
+        print(f"cem-report: error: {e}", file=sys.stderr)
+        return 2
     from cem.report.document import write_report
     from cem.report.publish import staged
     from cem.report.runs import collect

@@ -110,14 +110,13 @@ def check_data(data: ConceptData) -> ConceptData:
         _kind(f"c_{s}", c, "0 and 1")
         bad = (c != 0) & (c != 1)
         if bad.any():
-            raise DataValueError(
-                f"c_{s} holds {c[tuple(np.argwhere(bad)[0])]!r} ({_where(bad)}); allowed: 0 and 1"
-            )
+            value = c[tuple(np.argwhere(bad)[0])].item()
+            raise DataValueError(f"c_{s} holds {value!r} ({_where(bad)}); allowed: 0 and 1")
         _kind(f"y_{s}", y, "integer class ids >= 0")
         bad = ~np.isfinite(y) | (y != np.round(y)) | (y < 0) if y.dtype.kind == "f" else y < 0
         if bad.any():
             raise DataValueError(
-                f"y_{s} holds {y[bad][0]!r} ({_where(bad)}); allowed: integer class ids >= 0"
+                f"y_{s} holds {y[bad][0].item()!r} ({_where(bad)}); allowed: integer class ids >= 0"
             )
         y_max = max(y_max, int(y.max()))
     n_classes = n_classes_of(meta, y_max)
