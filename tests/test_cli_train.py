@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from cem.cli import report_main, train_main
+from cem.errors import CemError
 from cem.report.runs import collect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +61,20 @@ def test_bad_override_fails_before_training_with_one_line(
     assert re.match(message, err), err
     assert "\n" not in err and "Traceback" not in err
     assert not (tmp_path / "outputs").exists()  # nothing ran, nothing written
+
+
+def test_cli_gpu_check_skips_remote_launchers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import torch
+
+    from cem.cli import check_overrides
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CemError, match="needs a CUDA GPU"):
+        check_overrides(["trainer=gpu"])
+    check_overrides(["trainer=gpu", "hydra/launcher=slurm"])  # no error
 
 
 def test_a_bad_value_inside_a_sweep_is_caught_up_front(capsys: pytest.CaptureFixture[str]) -> None:
