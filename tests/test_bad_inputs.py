@@ -360,6 +360,11 @@ DATA_CASES: dict[str, Case] = {
         ],
         r"^fractions=.*is invalid",
     ),
+    "plot of your own data": Case(
+        "cem-data",
+        lambda f: ["plot", str(plain(f)), "-o", str(f / "p.png")],
+        r"^dataset='mine' is invalid; allowed: a synthetic dataset \(xor, trig, dot\)",
+    ),
 }
 
 TRAIN_CASES: dict[str, Case] = {
