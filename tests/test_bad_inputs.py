@@ -365,6 +365,16 @@ DATA_CASES: dict[str, Case] = {
         lambda f: ["plot", str(plain(f)), "-o", str(f / "p.png")],
         r"^dataset='mine' is invalid; allowed: a synthetic dataset \(xor, trig, dot\)",
     ),
+    "columns of a cem-bench file": Case(
+        "cem-data",
+        info(good_npz, "--concepts", "a"),
+        r"^input='.*good\.npz': concepts, label and features name the columns of a plain CSV",
+    ),
+    "a seed for a file split already": Case(
+        "cem-data",
+        info(good_npz, "--seed", "3"),
+        r"^--seed split a plain file without a split; input='.*good\.npz' has its split",
+    ),
 }
 
 TRAIN_CASES: dict[str, Case] = {

@@ -117,6 +117,21 @@ def _columns(args: argparse.Namespace) -> PlainColumns:
     )
 
 
+def _load(path: Path, args: argparse.Namespace) -> ConceptData:
+    """A file read with the plain-file options; ``--fractions``/``--seed`` only where they drew
+    the split (a plain file without one), else they would be silently ignored."""
+    data = io.load(path, _columns(args))
+    drawn = data.source is not None and data.source["kind"] == "plain"
+    drawn = drawn and isinstance(data.meta.get("split"), dict)
+    given = [f"--{k}" for k in ("fractions", "seed") if getattr(args, k) is not None]
+    if given and not drawn:
+        raise CemError(
+            f"{'/'.join(given)} split a plain file without a split; input={str(path)!r} has "
+            "its split already"
+        )
+    return data
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     """Print a dataset's card, or a saved (or plain) file's metadata and shapes."""
     target = _target(args.target)
@@ -128,7 +143,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
         print(card(target), end="")
     else:
-        print(describe_file(target, io.load(target, _columns(args))))
+        print(describe_file(target, _load(target, args)))
     return 0
 
 
@@ -138,7 +153,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     io.check_output(args.output, args.force)  # fail before reading
     source = Path(args.source)
     io.file_format(source)
-    data = io.load(source, _columns(args))
+    data = _load(source, args)
     name = args.name or data.meta["dataset"]
     if not name.strip() or "\n" in name or name in SPECS or name == "file":
         raise CemError(

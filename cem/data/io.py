@@ -338,7 +338,7 @@ def _read_npz(raw: bytes, columns: PlainColumns, name: str) -> Read:
 def _no_columns(columns: PlainColumns) -> None:
     """Column names apply to plain CSV files only; a cem-bench file names its own."""
     if columns.concepts is not None or columns.label is not None or columns.features is not None:
-        raise CemError(
+        raise DataValueError(
             "concepts, label and features name the columns of a plain CSV; this file has "
             "cem-bench metadata that names them"
         )
