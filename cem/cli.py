@@ -82,7 +82,8 @@ def config_dir() -> Path:
 
 def _conf() -> Path:
     packaged = Path(str(resources.files("cem"))) / "conf"
-    return packaged if (packaged / "train.yaml").is_file() else Path(__file__).parents[1] / "conf"
+    clone = Path(__file__).resolve().parents[1] / "conf"
+    return packaged if (packaged / "train.yaml").is_file() else clone
 
 
 def group_options(group: str) -> list[str]:
@@ -118,7 +119,8 @@ def _values(ov: Any) -> list[str]:
 
 def check_overrides(overrides: Sequence[str]) -> None:
     """Fail fast, with one line, on a malformed override, an unknown group choice or key, or a
-    value that ``cem.train.resolve_config`` rejects — for every value of every sweep."""
+    value that ``cem.config.resolve_config`` rejects (a dataset file's values too) — for every
+    value of every sweep."""
     from hydra import compose, initialize_config_dir
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
