@@ -39,9 +39,9 @@ from cem.settings import (
     integer,
     is_int,
     optional,
+    path,
     resolve,
     setting,
-    text,
 )
 
 ACCELERATORS: tuple[str, ...] = ("cpu", "gpu", "cuda", "mps", "auto")
@@ -71,7 +71,7 @@ class TopSettings:
     """The run's own keys beside the groups."""
 
     seed: int = setting(42, integer(0, INT_MAX), "model seed (the paper: 42 + trial)")
-    output_dir: str | None = setting(None, optional(text()), "where a run writes; null: nowhere")
+    output_dir: str | None = setting(None, optional(path()), "where a run writes; null: nowhere")
 
 
 class ResolvedConfig(dict):

@@ -122,6 +122,17 @@ def text() -> Rule:
     return Rule(lambda v: isinstance(v, str) and v != "", "a non-empty string")
 
 
+def path() -> Rule:
+    """A file or folder path: a non-empty string or a path object, stored as a string."""
+    import os
+
+    return Rule(
+        lambda v: (isinstance(v, str) and v != "") or isinstance(v, os.PathLike),
+        "a path",
+        lambda v: os.fspath(v),
+    )
+
+
 def choice(options: Iterable[str], label: str = "") -> Rule:
     """One of ``options`` (the error lists them; ``label`` names the field in it)."""
     opts = tuple(options)

@@ -31,6 +31,9 @@ from cem.settings import (
     setting,
     text,
 )
+from cem.settings import (
+    path as a_path,
+)
 
 GENERATOR_KEYS: tuple[str, ...] = tuple(f.name for f in fields(DataConfig))
 PLAIN_CSV_KEYS: tuple[str, ...] = ("concepts", "label", "features")
@@ -44,7 +47,7 @@ class DatasetSettings(DataConfig):
     """The ``dataset`` group: DataConfig's generator settings, the file settings, the batch."""
 
     path: str | None = setting(
-        None, optional(text(), "null (generate the data)"), "a dataset file to train on"
+        None, optional(a_path(), "null (generate the data)"), "a dataset file to train on"
     )
     batch_size: int = setting(256, integer(1), "training batch size")
     concepts: list[str] | None = setting(None, _COLUMNS, "a plain CSV's concept columns")
