@@ -154,12 +154,16 @@ def optional(rule: Rule, none: str = "null") -> Rule:
     )
 
 
-def list_of(item: Rule, allowed: str, min_len: int = 0) -> Rule:
-    """A list (or tuple) of at least ``min_len`` items, each allowed by ``item``; when the items
-    are names (``choice``), the error names the first unknown one."""
+def list_of(item: Rule, allowed: str, min_len: int = 0, max_len: int | None = None) -> Rule:
+    """A list (or tuple) of ``min_len`` to ``max_len`` items, each allowed by ``item``; when the
+    items are names (``choice``), the error names the first unknown one."""
 
     def ok(v: Any) -> bool:
-        return isinstance(v, (list, tuple)) and len(v) >= min_len and all(_ok(item, x) for x in v)
+        return (
+            isinstance(v, (list, tuple))
+            and min_len <= len(v) <= (len(v) if max_len is None else max_len)
+            and all(_ok(item, x) for x in v)
+        )
 
     def explain(name: str, v: Any) -> CemError:
         if item.choices and isinstance(v, (list, tuple)):

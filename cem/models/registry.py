@@ -61,6 +61,7 @@ VARIANTS: dict[str, Variant] = {
 GRANULARITIES: tuple[str, ...] = ("sample", "batch")
 CONCEPT_WEIGHTS: tuple[str, ...] = ("none", "balanced")
 MAX_WIDTH = 65536  # widest layer a config may ask for (a typo like 10**9 must not reach torch)
+MAX_LAYERS = 64  # deepest extractor a config may ask for
 
 _WIDTH = integer(1, MAX_WIDTH)
 DEFAULT_OPTIMIZER: dict[str, Any] = {
@@ -82,7 +83,8 @@ class ExtractorSettings:
     """The concept extractor MLP: Linear(d, h1) → act → ... → Linear(h_last, out)."""
 
     hidden: list[int] = setting(
-        [128, 128], list_of(_WIDTH, f"a list of integers >= 1 and <= {MAX_WIDTH}")
+        [128, 128],
+        list_of(_WIDTH, f"at most {MAX_LAYERS} integers >= 1 and <= {MAX_WIDTH}", 0, MAX_LAYERS),
     )
     activation: str = setting("leaky_relu", choice(ACTIVATIONS))
     out: int = setting(128, _WIDTH, "CEM's h width")
