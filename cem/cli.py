@@ -26,6 +26,7 @@ from cem.errors import CemError, unknown
 
 GROUPS: tuple[str, ...] = ("dataset", "model", "trainer", "experiment", "hydra/launcher")
 HYDRA_LAUNCHERS: tuple[str, ...] = ("basic", "joblib", "slurm", "submitit_local", "submitit_slurm")
+REMOTE_LAUNCHERS: tuple[str, ...] = ("slurm", "submitit_slurm")
 # Hydra's own flags that take a value.
 _FLAGS_WITH_VALUE = {
     "-c",
@@ -58,17 +59,36 @@ if not OmegaConf.has_resolver("cem_dirname"):
     OmegaConf.register_new_resolver("cem_dirname", short_dirname)
 
 
+def register_defaults() -> None:
+    """Store every group's defaults (:func:`cem.config.hydra_defaults`) in Hydra's ConfigStore
+    as ``_defaults``, the first entry of ``conf/train.yaml``'s defaults list: the YAML files
+    hold only what differs from them. Idempotent; imports torch (the model schema needs it)."""
+    from hydra.core.config_store import ConfigStore
+
+    from cem.config import hydra_defaults
+
+    ConfigStore.instance().store(name="_defaults", node=hydra_defaults())
+
+
 def config_dir() -> Path:
-    """The Hydra configs: ``cem/conf`` inside an installed wheel, else the clone's ``conf/``."""
+    """The Hydra configs: ``cem/conf`` inside an installed wheel, else the clone's ``conf/``.
+
+    Composing from it needs the defaults they extend: this registers them
+    (:func:`register_defaults`), so that ``initialize_config_dir(config_dir())`` just works.
+    """
+    register_defaults()
+    return _conf()
+
+
+def _conf() -> Path:
     packaged = Path(str(resources.files("cem"))) / "conf"
-    if (packaged / "train.yaml").is_file():
-        return packaged
-    return Path(__file__).resolve().parents[1] / "conf"
+    clone = Path(__file__).resolve().parents[1] / "conf"
+    return packaged if (packaged / "train.yaml").is_file() else clone
 
 
 def group_options(group: str) -> list[str]:
     """The config names of a group (files starting with ``_`` are shared bases, not choices)."""
-    names = {p.stem for p in (config_dir() / group).glob("*.yaml") if not p.stem.startswith("_")}
+    names = {p.stem for p in (_conf() / group).glob("*.yaml") if not p.stem.startswith("_")}
     if group == "hydra/launcher":
         names |= set(HYDRA_LAUNCHERS)
     return sorted(names)
@@ -99,7 +119,8 @@ def _values(ov: Any) -> list[str]:
 
 def check_overrides(overrides: Sequence[str]) -> None:
     """Fail fast, with one line, on a malformed override, an unknown group choice or key, or a
-    value that ``cem.train.resolve_config`` rejects — for every value of every sweep."""
+    value that ``cem.config.resolve_config`` rejects (a dataset file's values too) — for every
+    value of every sweep."""
     from hydra import compose, initialize_config_dir
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
@@ -122,10 +143,17 @@ def check_overrides(overrides: Sequence[str]) -> None:
             for v in _values(ov):
                 if v not in options and v != "null":
                     raise unknown(key, v, options)
-    # Compose once per swept value (the other sweeps at their first value) and validate.
-    from cem.train import check_config
+    # Compose once per swept value (the other sweeps at their first value) and resolve it as a
+    # run would: every key and value checked, a dataset file read and its values checked.
+    from cem.config import resolve_config
+
+    # A launcher that trains elsewhere (SLURM) may have GPUs that this machine lacks.
+    launchers = [v for o in parsed if o.get_key_element() == "hydra/launcher" for v in _values(o)]
+    local = not any(v in REMOTE_LAUNCHERS for v in launchers)
 
     def single(o: Any, value: str | None = None) -> str:
+        if value is None and not o.is_sweep_override():
+            return str(o.input_line)  # as typed: a dict or list value keeps Hydra's syntax
         vals = _values(o)
         v = value if value is not None else (vals[0] if vals else "null")
         return f"{o.input_line.split('=', 1)[0]}={v}"
@@ -143,20 +171,36 @@ def check_overrides(overrides: Sequence[str]) -> None:
             except HydraException as e:
                 raise CemError(_compose_error(e, variant)) from None
             cfg.output_dir = None  # ${hydra:runtime.output_dir} only resolves inside a run
-            check_config(cfg)
+            resolve_config(cfg, hardware=local)
 
 
 def _compose_error(e: Exception, overrides: Sequence[str]) -> str:
+    """Hydra's composition error as one line; a key that is not in the config gets the keys
+    that are (the cause names it: ``full_key: model.emb_sise``)."""
+    import re
+
+    from cem.config import hydra_defaults
+
     msg = " ".join(str(e).split())
-    for text in overrides:
-        key = text.split("=", 1)[0].lstrip("~+")
-        if f"'{key}'" in msg and ("not in struct" in msg or "Could not override" in msg):
-            parent, _, leaf = key.rpartition(".")
-            return (
-                f"{key} is not a setting of {parent or 'the config'}; to add a new key "
-                f"write +{key}=..., or check the spelling of {leaf!r}"
-            )
-    return msg.split(". ")[0]
+    found = re.search(r"full_key: (\S+)", str(e.__cause__ or ""))
+    if found and "not in struct" in str(e.__cause__):
+        key = found.group(1)
+    else:
+        keys = [t.split("=", 1)[0].lstrip("~+") for t in overrides]
+        key = next((k for k in keys if f"'{k}'" in msg and "Could not override" in msg), "")
+    if not key:
+        return msg.split(". ")[0]
+    parent, _, leaf = key.rpartition(".")
+    if parent in ("model.optimizer", "model.scheduler"):
+        return (
+            f"{key} is not a setting of {parent}; to pass another keyword of its class "
+            f"write +{key}=..."
+        )
+    node: Any = hydra_defaults()
+    for part in parent.split(".") if parent else []:
+        node = node.get(part) if isinstance(node, dict) else None
+    allowed = ", ".join(node) if isinstance(node, dict) else "none"
+    return f"{key} is not a setting of {parent or 'the config'}; allowed: {allowed}"
 
 
 # ---- cem-train ------------------------------------------------------------------------------
@@ -206,12 +250,13 @@ def _task(cfg: Any) -> float | None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from cem.train import resolve_config, run
+    from cem.config import resolve_config
+    from cem.train import run
 
     sweep = HydraConfig.get().mode == RunMode.MULTIRUN
     output_dir = Path(cfg.output_dir)
     try:
-        resolved = resolve_config(cfg)
+        resolved = resolve_config(cfg)  # once: run() takes it as it is
         if _completed(output_dir, json.loads(json.dumps(resolved, default=str))):
             print(f"{output_dir}: already completed, not recomputed", flush=True)
             return None
@@ -268,9 +313,16 @@ def train_main(argv: Sequence[str] | None = None) -> int:
 # ---- cem-report -----------------------------------------------------------------------------
 
 
+class _ReportParser(argparse.ArgumentParser):
+    """Usage errors as one line (argparse prints the usage block and exits otherwise)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CemError(f"{message}; see cem-report --help")
+
+
 def report_main(argv: Sequence[str] | None = None) -> int:
     """``cem-report DIR``: tidy CSV + Markdown table (mean ± std, 95% CI over seeds)."""
-    parser = argparse.ArgumentParser(
+    parser = _ReportParser(
         prog="cem-report",
         description="Summarise every cem-train run under DIR (nested sweeps too): writes "
         "DIR/runs.csv (one row per run), DIR/summary.md (dataset x model, mean ± std and "
@@ -289,9 +341,13 @@ def report_main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         args = parser.parse_args(argv)
-    except SystemExit as e:
+    except SystemExit as e:  # --help
         return e.code if isinstance(e.code, int) else 2
+    except CemError as e:
+        print(f"cem-report: error: {e}", file=sys.stderr)
+        return 2
     from cem.report.document import write_report
+    from cem.report.publish import staged
     from cem.report.runs import collect
     from cem.report.table import problems_markdown, summarise, to_csv, to_markdown
 
@@ -315,16 +371,35 @@ def report_main(argv: Sequence[str] | None = None) -> int:
     text = "## Results (test split, %)\n\n" + table + "\n"
     if problems:
         text += "\n## Runs left out (failed or incomplete)\n\n" + problems + "\n"
-    for name, content in (("runs.csv", to_csv(rows)), ("summary.md", text)):
-        tmp = out / f".{name}.tmp"
-        tmp.write_text(content)
-        os.replace(tmp, out / name)
-    report = None if args.no_plots else write_report(rows, out)
+    # Written as a set (cem.report.publish): a failure leaves the previous files whole.
+    try:
+        with staged(out) as stage:
+            (stage / "runs.csv").write_text(to_csv(rows))
+            (stage / "summary.md").write_text(text)
+            report = None if args.no_plots else write_report(rows, stage)
+    except OSError as e:
+        why = e.strerror or type(e).__name__
+        print(
+            f"cem-report: error: output folder {str(out)!r} cannot be written ({why}); allowed: "
+            "a folder you can write to, with free space (--out)",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as e:  # noqa: BLE001 - whatever went wrong, the previous set is whole
+        why = " ".join(f"{type(e).__name__}: {e}".split())
+        print(
+            f"cem-report: error: the report could not be made ({why}); the files in "
+            f"{str(out)!r} are unchanged",
+            file=sys.stderr,
+        )
+        return 2
     n_ok = sum(r["status"] == "completed" for r in rows)
+    n_unreadable = sum(r["status"] == "unreadable" for r in rows)
     print(text)
-    written = [out / "runs.csv", out / "summary.md", *([report] if report else [])]
+    written = [out / "runs.csv", out / "summary.md", *([out / report.name] if report else [])]
+    unreadable = f", {n_unreadable} unreadable (not run records)" if n_unreadable else ""
     print(
-        f"{n_ok} completed, {len(rows) - n_ok} left out; wrote "
+        f"{n_ok} completed, {len(rows) - n_ok - n_unreadable} left out{unreadable}; wrote "
         + ", ".join(str(p) for p in written)
     )
     return 0

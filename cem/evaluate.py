@@ -14,50 +14,78 @@ bottleneck, :func:`public_reps`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from cem.errors import CemError, check, unknown
 from cem.metrics.interventions import POLICIES, concept_groups, intervention_curve
 from cem.metrics.kmedoids import CLUSTERINGS
 from cem.models.concept_models import ConceptBottleneckModel, ConceptModel
 from cem.models.inference import predict
+from cem.settings import (
+    INT_MAX,
+    Rule,
+    choice,
+    flag,
+    integer,
+    list_of,
+    optional,
+    resolve,
+    setting,
+)
 
-EVALUATION_DEFAULTS: dict[str, Any] = {
-    "split": "test",
-    "interventions": True,
-    "policies": list(POLICIES),
-    "random_orders": 5,
-    "groups": None,  # list of concept-index lists; None = one group per concept
-    "alignment": True,  # Concept Alignment Score
-    "cas_clustering": ["exact"],  # exact -> {split}/cas; public (sklearn_extra's) -> /cas_public
-    "impurity": True,  # Oracle and Niche Impurity Scores
-    "seed": 0,
-}
+
+def _one_or_many(names: Rule) -> Rule:
+    """A list of names, or one name alone (``evaluation.cas_clustering=public``)."""
+
+    def as_list(v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    return Rule(
+        lambda v: names.ok(as_list(v)),
+        names.allowed,
+        lambda v: names.cast(as_list(v)),
+        explain=lambda name, v: names.error(name, as_list(v)),
+    )
+
+
+@dataclass
+class EvaluationSettings:
+    """What is measured after training, on one split, beside accuracy."""
+
+    split: str = setting("test", choice(("train", "val", "test")))
+    interventions: bool = setting(True, flag(), "intervention curves, correct and incorrect")
+    policies: list[str] = setting(
+        list(POLICIES), list_of(choice(POLICIES), f"a list among {', '.join(POLICIES)}")
+    )
+    random_orders: int = setting(5, integer(1, 1000), "random policy: orders averaged")
+    # concept groups intervened as a whole, e.g. [[0, 1], [2]]; null = one group per concept
+    groups: list[list[int]] | None = setting(
+        None,
+        optional(
+            list_of(
+                list_of(integer(0), "", min_len=1),
+                "a list of non-empty lists of concept indices",
+                min_len=1,
+            )
+        ),
+    )
+    alignment: bool = setting(True, flag(), "Concept Alignment Score")
+    # exact (ours, -> {split}/cas); public (sklearn_extra's KMedoids() defaults, -> /cas_public)
+    cas_clustering: list[str] = setting(
+        ["exact"],
+        _one_or_many(
+            list_of(choice(CLUSTERINGS), f"one or a list among {', '.join(CLUSTERINGS)}", 1)
+        ),
+    )
+    impurity: bool = setting(True, flag(), "Oracle and Niche Impurity Scores")
+    seed: int = setting(0, integer(0, INT_MAX))
 
 
 def resolve_evaluation(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Defaults ⊕ cfg, validated (one-line ``CemError`` naming the key)."""
-    out = {**EVALUATION_DEFAULTS, **dict(cfg or {})}
-    for key in out:
-        if key not in EVALUATION_DEFAULTS:
-            raise CemError(
-                f"evaluation.{key} is unknown; allowed: {', '.join(EVALUATION_DEFAULTS)}"
-            )
-    if out["split"] not in ("train", "val", "test"):
-        raise unknown("evaluation.split", out["split"], ("test", "train", "val"))
-    for p in out["policies"]:
-        if p not in POLICIES:
-            raise unknown("evaluation.policies", p, POLICIES)
-    if isinstance(out["cas_clustering"], str):  # evaluation.cas_clustering=public on the CLI
-        out["cas_clustering"] = [out["cas_clustering"]]
-    for name in out["cas_clustering"]:
-        if name not in CLUSTERINGS:
-            raise unknown("evaluation.cas_clustering", name, CLUSTERINGS)
-    ro = out["random_orders"]
-    check(isinstance(ro, int) and ro >= 1, "evaluation.random_orders", ro, "an integer >= 1")
-    return out
+    """Defaults ⊕ cfg, every value checked (one-line ``CemError`` naming the key)."""
+    return resolve(EvaluationSettings, cfg, "evaluation")
 
 
 @torch.no_grad()

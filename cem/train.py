@@ -17,43 +17,23 @@ import time
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from cem import __version__
+from cem.config import ResolvedConfig, resolve_config
 from cem.data.datamodule import ConceptDataModule
-from cem.data.dataset import SPLITS, DataConfig, build
-from cem.data.spec import get_spec
-from cem.errors import CemError, check
-from cem.evaluate import evaluate_extras, resolve_evaluation
+from cem.data.dataset import SPLITS, ConceptData
+from cem.data.settings import make_data
+from cem.evaluate import evaluate_extras
 from cem.models.inference import predict
 from cem.models.lightning import ConceptLightningModule, split_metrics, stages_for
-from cem.models.registry import resolve
 from cem.progress import PlainProgress, use_progress_bar
-
-TRAINER_DEFAULTS: dict[str, Any] = {
-    "max_epochs": 500,
-    "accelerator": "auto",
-    "devices": 1,
-    "check_val_every_n_epoch": 30,
-    "early_stopping_patience": 15,  # validation checks; 0 turns early stopping off
-    "progress": "auto",  # auto: a bar on a terminal, plain lines otherwise; or bar / plain / none
-    "num_threads": 0,  # torch intra-op threads for this run; 0 leaves torch's default
-    "fast_dev_run": False,
-}
-DATASET_DEFAULTS: dict[str, Any] = {
-    **{f.name: f.default for f in fields(DataConfig) if f.name != "hidden_concepts"},
-    "hidden_concepts": [],
-    "protocol": "paper",
-    "path": None,
-    "batch_size": 256,
-}
 
 
 @dataclass
@@ -69,107 +49,11 @@ class RunResult:
     config: dict[str, Any]
 
 
-def _plain(cfg: Any) -> dict[str, Any]:
-    """A dict or DictConfig (from Hydra) as plain nested dicts; None as {}."""
-    if cfg is None:
-        return {}
-    if isinstance(cfg, DictConfig):
-        return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
-    if not isinstance(cfg, Mapping):
-        raise CemError(f"config type={type(cfg).__name__!r} is invalid; allowed: dict, DictConfig")
-    return {k: _plain(v) if isinstance(v, Mapping) else v for k, v in cfg.items()}
-
-
-def resolve_config(cfg: Any = None) -> dict[str, Any]:
-    """Fill a partial run config with defaults and validate every group."""
-    cfg = _plain(cfg)
-    allowed = ("dataset", "model", "trainer", "evaluation", "seed", "output_dir")
-    unknown_keys = set(cfg) - {*allowed, "hydra"}
-    if unknown_keys:
-        raise CemError(
-            f"config key {sorted(unknown_keys)[0]!r} is unknown; allowed: {', '.join(allowed)}"
-        )
-    out = {
-        "seed": cfg.get("seed", 0),
-        "dataset": {**DATASET_DEFAULTS, **_plain(cfg.get("dataset"))},
-        "model": resolve(_plain(cfg.get("model"))),
-        "trainer": {**TRAINER_DEFAULTS, **_plain(cfg.get("trainer"))},
-        "evaluation": resolve_evaluation(_plain(cfg.get("evaluation"))),
-        "output_dir": cfg.get("output_dir"),
-    }
-    check(isinstance(out["seed"], int) and out["seed"] >= 0, "seed", out["seed"], "an integer >= 0")
-    t = out["trainer"]
-    for key in t:
-        if key not in TRAINER_DEFAULTS:
-            raise CemError(f"trainer.{key} is unknown; allowed: {', '.join(TRAINER_DEFAULTS)}")
-    me = t["max_epochs"]
-    check(
-        isinstance(me, int) and not isinstance(me, bool) and me >= 1,
-        "trainer.max_epochs",
-        me,
-        "an integer >= 1",
-    )
-    ce = t["check_val_every_n_epoch"]
-    check(isinstance(ce, int) and ce >= 1, "trainer.check_val_every_n_epoch", ce, "an integer >= 1")
-    check(
-        t["progress"] in ("auto", "bar", "plain", "none"),
-        "trainer.progress",
-        t["progress"],
-        "auto, bar, plain, none",
-    )
-    bs = out["dataset"]["batch_size"]
-    check(isinstance(bs, int) and bs >= 1, "dataset.batch_size", bs, "an integer >= 1")
-    return out
-
-
-def check_config(cfg: Any) -> dict[str, Any]:
-    """Validate a full run config without training or generating data; return it resolved."""
-    resolved = resolve_config(cfg)
-    ds = dict(resolved["dataset"])
-    path = ds.pop("path")
-    if path:
-        if not Path(path).is_file():
-            raise CemError(
-                f"dataset.path={path!r} is not a file; allowed: a .npz, .csv or .pt "
-                "file written by cem-data generate"
-            )
-        return resolved
-    with _dataset_field():
-        _data_config(ds).validate(get_spec(ds.get("name")))
-    return resolved
-
-
-@contextmanager
-def _dataset_field() -> Iterator[None]:
-    """Name dataset errors by their config key: ``size=-3`` becomes ``dataset.size=-3``."""
-    try:
-        yield
-    except CemError as e:
-        msg = str(e)
-        if msg.startswith("dataset"):
-            raise
-        raise CemError(f"dataset.{msg}") from None
-
-
-def _data_config(ds: Mapping[str, Any]) -> DataConfig:
-    known = {f.name for f in fields(DataConfig)}
-    settings = {k: v for k, v in ds.items() if k not in ("path", "batch_size")}
-    for key in settings:
-        if key not in known:
-            raise CemError(f"dataset.{key} is unknown; allowed: {', '.join(sorted(known))}, path")
-    settings["fractions"] = tuple(settings.get("fractions", (0.7, 0.1, 0.2)))
-    settings["label_noise_splits"] = tuple(settings.get("label_noise_splits", ("train",)))
-    return DataConfig(**settings)
-
-
-def make_datamodule(dataset: Mapping[str, Any], seed: int) -> ConceptDataModule:
-    """Build (or load, when ``path`` is set) the dataset of a resolved config."""
-    path, batch_size = dataset["path"], dataset["batch_size"]
-    if path:
-        return ConceptDataModule.from_file(path, batch_size=batch_size, seed=seed)
-    with _dataset_field():
-        data = build(_data_config(dataset))
-    return ConceptDataModule(data, batch_size=batch_size, seed=seed)
+def make_datamodule(
+    dataset: Mapping[str, Any], seed: int, data: ConceptData | None = None
+) -> ConceptDataModule:
+    """The DataModule of resolved dataset settings (``data``: the file's, when already read)."""
+    return ConceptDataModule(make_data(dict(dataset), data), dataset["batch_size"], seed)
 
 
 def _trainer(
@@ -230,17 +114,19 @@ def run(cfg: Any = None) -> RunResult:
 
     Parameters
     ----------
-    cfg : dict or DictConfig with optional groups ``dataset`` (DataConfig fields, ``path`` to load
-        a saved file, ``batch_size``), ``model`` (see ``cem.models.registry.DEFAULTS``), ``trainer``
-        (``TRAINER_DEFAULTS``), ``seed`` (model seed) and ``output_dir`` (where ``metrics.json``,
-        ``last.ckpt`` and CSV logs go; nothing is written when absent).
+    cfg : dict or DictConfig with optional groups ``dataset`` (DataConfig fields, or ``path`` of
+        a file; ``batch_size``), ``model``, ``trainer``, ``evaluation`` (the schemas in
+        :mod:`cem.config`), ``seed`` (model seed) and ``output_dir`` (where ``metrics.json``,
+        ``last.ckpt`` and CSV logs go; nothing is written when absent). A
+        :class:`~cem.config.ResolvedConfig` is used as it is; anything else is resolved here,
+        once, and every value checked before any data are made.
 
     Returns
     -------
     RunResult with ``metrics`` such as ``test/task_acc``, ``test/concept_acc``, ``epochs``,
     ``wall_time_s``. The same config and seed give the same metrics on CPU.
     """
-    cfg = resolve_config(cfg)
+    cfg = resolve_config(cfg)  # a ResolvedConfig comes back as it is
     with warnings.catch_warnings(), _quiet_lightning():
         for message in _NOISE:
             warnings.filterwarnings("ignore", message=message)
@@ -271,7 +157,7 @@ def _quiet_lightning() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def _run(cfg: dict[str, Any]) -> RunResult:
+def _run(cfg: ResolvedConfig) -> RunResult:
     t0 = time.perf_counter()
     seed, t = cfg["seed"], cfg["trainer"]
     output_dir = Path(cfg["output_dir"]) if cfg["output_dir"] else None
@@ -285,7 +171,7 @@ def _run(cfg: dict[str, Any]) -> RunResult:
         # Seed torch inside a forked RNG so that a run never changes the caller's global state.
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            dm = make_datamodule(cfg["dataset"], seed)
+            dm = make_datamodule(cfg["dataset"], seed, cfg.data)
             model_cfg = cfg["model"]
             stages = stages_for(model_cfg["name"])
             pos_weight = (
@@ -302,6 +188,7 @@ def _run(cfg: dict[str, Any]) -> RunResult:
                 supervised=dm.supervised.tolist(),
                 pos_weight=pos_weight,
                 stage=stages[0],
+                resolved=True,
             )
             epochs = 0
             t_fit = time.perf_counter()
@@ -355,7 +242,7 @@ def write_metrics(
         "seed": cfg["seed"],
         "metrics": dict(metrics),
         "curves": dict(curves or {}),
-        "config": cfg,
+        "config": dict(cfg),
         "versions": {
             "cem-bench": __version__,
             "torch": torch.__version__,

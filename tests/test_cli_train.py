@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from cem.cli import report_main, train_main
+from cem.errors import CemError
 from cem.report.runs import collect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +44,7 @@ TINY = [
         ("model.embsize=3", r"^cem-train: error: model.embsize is not a setting of model"),
         ("dataset.size==3", r"^cem-train: error: override 'dataset.size==3' is malformed"),
         ("hydra/launcher=jobli", r"^cem-train: error: hydra/launcher='jobli' is unknown"),
-        ("dataset=file", r"^cem-train: error: dataset.path='\?\?\?' is not a file"),
+        ("dataset=file", r"^cem-train: error: dataset.path is missing; allowed: a .npz, .csv"),
     ],
 )
 def test_bad_override_fails_before_training_with_one_line(
@@ -59,6 +61,20 @@ def test_bad_override_fails_before_training_with_one_line(
     assert re.match(message, err), err
     assert "\n" not in err and "Traceback" not in err
     assert not (tmp_path / "outputs").exists()  # nothing ran, nothing written
+
+
+def test_cli_gpu_check_skips_remote_launchers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import torch
+
+    from cem.cli import check_overrides
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CemError, match="needs a CUDA GPU"):
+        check_overrides(["trainer=gpu"])
+    check_overrides(["trainer=gpu", "hydra/launcher=slurm"])  # no error
 
 
 def test_a_bad_value_inside_a_sweep_is_caught_up_front(capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,36 +98,81 @@ def test_single_run_writes_outputs_and_prints_table(
     assert list(out.rglob("metrics.csv"))
 
 
-def test_sweep_records_failures_goes_on_and_never_recomputes(
+def test_a_bad_file_in_a_sweep_is_refused_before_anything_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    good = tmp_path / "good.npz"
+    # Every swept value is resolved up front, a dataset file read and checked: a file that is
+    # not a dataset stops the whole sweep in one line instead of being recorded as a failed run.
     from cem.data import build
     from cem.data.io import save
 
-    save(build(name="xor", protocol="random", size=120, seed=1), good)
+    good = save(build(name="xor", protocol="random", size=120, seed=1), tmp_path / "good.npz")
     bad = tmp_path / "bad.npz"
-    np.savez(bad, foo=np.zeros(3))  # exists, but is not a cem-data file
+    np.savez(bad, foo=np.zeros(3))
+    sweep = tmp_path / "sweep"
+    args = ["-m", "dataset=file", f"dataset.path={good},{bad}", f"hydra.sweep.dir={sweep}"]
+    assert train_main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.npz' is not a cem-bench .npz file: missing" in err
+    assert not sweep.exists()
+
+
+def _completed_record(sweep: Path, model: str) -> Path:
+    return next(
+        p
+        for p in sweep.rglob("metrics.json")
+        if json.loads(p.read_text())["model"] == model
+        and json.loads(p.read_text())["status"] == "completed"
+    )
+
+
+@pytest.mark.filterwarnings("ignore:Experiment logs directory")  # the recomputed runs' logs
+def test_sweep_records_failures_goes_on_and_never_recomputes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cem import train
+    from cem.data import build
+    from cem.data.io import save
+
+    real_evaluate = train.evaluate
+
+    def evaluate(module, dm):  # noqa: ANN001, ANN202 - a failure that no up-front check can see
+        if module.cfg["name"] == "cbm_sigmoid":
+            raise RuntimeError("boom")
+        return real_evaluate(module, dm)
+
+    monkeypatch.setattr(train, "evaluate", evaluate)
+    data = tmp_path / "data.npz"
+    save(build(name="dot", protocol="random", size=120, seed=1), data)
     sweep = tmp_path / "sweep"
     args = [
         "-m",
         "dataset=file",
-        f"dataset.path={good},{bad}",
+        f"dataset.path={data}",
+        "model=cem,cbm_sigmoid",
         f"hydra.sweep.dir={sweep}",
         *[t for t in TINY if not t.startswith("dataset.")],
     ]
     assert train_main(args) == 0
     rows = {r["status"]: r for r in collect(sweep)}
     assert set(rows) == {"completed", "failed"}
-    assert "bad.npz" in rows["failed"]["error"]
-    done = [
-        p for p in sweep.rglob("metrics.json") if json.loads(p.read_text())["status"] == "completed"
-    ][0]
+    assert "RuntimeError: boom" in rows["failed"]["error"]
+    assert rows["completed"]["dataset"] == "dot"  # the file's dataset, not "file"
+    done = _completed_record(sweep, "cem")
+    record = json.loads(done.read_text())["config"]["dataset"]
+    assert record["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert record["meta"]["protocol"] == "random" and "protocol" not in record  # file's, not ours
     before = done.stat().st_mtime_ns
     capsys.readouterr()
     assert train_main(args) == 0  # the same sweep again
     assert "already completed, not recomputed" in capsys.readouterr().out
     assert done.stat().st_mtime_ns == before
+    # The same path with other contents is another dataset: recomputed, never reused.
+    save(build(name="dot", protocol="random", size=120, seed=2), data, force=True)
+    assert train_main(args) == 0
+    assert "already completed" not in capsys.readouterr().out
+    again = json.loads(_completed_record(sweep, "cem").read_text())["config"]["dataset"]
+    assert again["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest() != record["sha256"]
 
 
 def test_joblib_multirun_of_two_jobs(tmp_path: Path) -> None:

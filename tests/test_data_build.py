@@ -13,7 +13,7 @@ import pytest
 
 from cem.data import SPECS, build, get_spec, paper
 from cem.data.cards import sha256
-from cem.data.dataset import SPLITS, lift
+from cem.data.dataset import SPLITS, lift, split_sizes
 from cem.data.io import load
 from cem.errors import CemError
 
@@ -236,8 +236,16 @@ def test_bad_config_raises_one_line_error_naming_the_field(overrides: dict, fiel
 
 
 def test_split_sizes_never_go_negative() -> None:
-    data = build(name="xor", size=3, fractions=(0.5, 0.5, 0.0))
-    assert sum(len(data[s]) for s in SPLITS) == 3
+    assert split_sizes(3, (0.5, 0.5, 0.0)) == {"train": 2, "val": 1, "test": 0}
+
+
+def test_every_split_gets_a_sample() -> None:
+    # An empty split used to train on nothing (or test on nothing) and complete at chance.
+    with pytest.raises(CemError, match=r"^fractions=.*allowed: three numbers in \(0, 1\]"):
+        build(name="xor", size=300, fractions=(0.5, 0.5, 0.0))
+    with pytest.raises(CemError, match=r"^size=5 is invalid; allowed: an integer >= 6 "):
+        build(name="xor", protocol="random", size=5)
+    assert [len(build(name="xor", size=6)[s]) for s in SPLITS] == [4, 1, 1]
 
 
 def test_lift_does_not_change_the_label_flips() -> None:

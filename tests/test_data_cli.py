@@ -171,8 +171,10 @@ def test_bad_paths_and_files(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     assert_error(capsys, "input=", "info", str(tmp_path / "missing.npz"))
     (tmp_path / "junk.npz").write_text("not an archive")
     assert_error(capsys, "input=", "info", str(tmp_path / "junk.npz"))
-    (tmp_path / "junk.csv").write_text("a,b\n1,2\n")
-    assert_error(capsys, "is not a cem-bench .csv file", "info", str(tmp_path / "junk.csv"))
+    (tmp_path / "junk.csv").write_text("a,b\n1,2\n")  # read as a plain CSV: columns unnamed
+    assert_error(
+        capsys, "needs its concept and label columns named", "info", str(tmp_path / "junk.csv")
+    )
     assert_error(capsys, "dataset='nope'", "info", "nope")
     assert_error(capsys, "extension=", "plot", "xor", "-o", str(tmp_path / "x.jpg"))
     assert_error(capsys, "COMMAND", "frobnicate")

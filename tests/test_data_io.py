@@ -11,7 +11,7 @@ import pytest
 
 from cem.data import ConceptData, build, paper
 from cem.data import io as dio
-from cem.data.dataset import SPLITS
+from cem.data.dataset import SPLITS, Split
 from cem.errors import CemError
 
 
@@ -55,12 +55,18 @@ def test_round_trip_of_a_variant(tmp_path: Path, variant: ConceptData, ext: str)
     assert np.signbit(loaded["train"].x[0, 1])  # -0.0 survives
 
 
-def test_round_trip_of_an_empty_split(tmp_path: Path) -> None:
-    data = build(name="dot", size=50, fractions=(1.0, 0.0, 0.0))
-    for ext in dio.FORMATS[:2]:
-        loaded = dio.load(dio.save(data, tmp_path / f"e{ext}"))
-        assert loaded["val"].x.shape == (0, 4) and loaded["test"].c.shape == (0, 2)
-        _assert_same(data, loaded)
+def test_an_empty_split_is_neither_saved_nor_loaded(tmp_path: Path) -> None:
+    # An empty split used to round-trip, then train on nothing and complete at chance.
+    data = build(name="dot", size=50)
+    data.splits["val"] = Split(data["val"].x[:0], data["val"].c[:0], data["val"].y[:0])
+    for ext in dio.FORMATS:
+        with pytest.raises(CemError, match=r"^the val split is empty; allowed: at least one"):
+            dio.save(data, tmp_path / f"e{ext}")
+        assert not (tmp_path / f"e{ext}").exists()
+    arrays = {f"{k}_{s}": getattr(data[s], k) for s in SPLITS for k in "xcy"}
+    np.savez(tmp_path / "e.npz", **arrays, meta=np.array(dio.meta_json(data.meta)))
+    with pytest.raises(CemError, match=r"^input='.*e\.npz': the val split is empty"):
+        dio.load(tmp_path / "e.npz")
 
 
 def test_npz_layout(tmp_path: Path) -> None:
@@ -159,9 +165,11 @@ def _foreign_files(tmp_path: Path) -> list[Path]:
 
 
 def test_foreign_or_broken_files_give_one_line_errors(tmp_path: Path) -> None:
+    # A CSV without our header line is read as a plain CSV, which needs its columns named.
+    plain = r"^input='.*t\.csv': a plain CSV \(no cem-bench header line\) needs"
     for path in _foreign_files(tmp_path):
         with pytest.raises(
-            CemError, match=r"^input=.* is not a cem-bench \.(npz|csv|pt) file: "
+            CemError, match=rf"^input=.* is not a cem-bench \.(npz|csv|pt) file: |{plain}"
         ) as e:
             dio.load(path)
         assert "\n" not in str(e.value), path

@@ -43,6 +43,12 @@ def test_the_two_commands_are_there_and_ci_runs_the_test_one() -> None:
     assert tests.strip() in (ROOT / ".ci" / "run").read_text()
 
 
+def own_data(tmp_path: Path) -> None:
+    """Run the README's snippet that writes your own arrays (mine.npz, mine.csv) in tmp_path."""
+    snippet = next(b for b in blocks("python") if 'np.savez("mine.npz"' in b)
+    subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, check=True, timeout=120)
+
+
 def cli(line: str) -> list[str]:
     words = shlex.split(line.split("  #")[0].replace("$PWD/", ""))
     return [str(BIN / words[0]), *words[1:]]
@@ -75,7 +81,10 @@ def test_main_job_runs_at_reduced_size(tmp_path: Path) -> None:
     ],
 )
 def test_documented_cem_data_commands(line: str, tmp_path: Path) -> None:
-    # The generate lines write the files that the info/plot lines read, in README order.
+    # The generate lines write the files that the info/plot lines read, in README order; the
+    # own-data snippet writes the plain files.
+    if "mine." in line:
+        own_data(tmp_path)
     for earlier in [
         x for b in blocks("bash")[2:] for x in b.splitlines() if x.startswith("cem-data generate")
     ]:
@@ -103,7 +112,12 @@ def test_documented_cem_train_commands(line: str, tmp_path: Path) -> None:
             check=True,
             capture_output=True,
         )
-        line = line.replace("$PWD/trig.npz", str(tmp_path / "trig.npz"))
+        own_data(tmp_path)
+        import_line = next(
+            x for b in blocks("bash") for x in b.splitlines() if x.startswith("cem-data import")
+        )
+        subprocess.run(cli(import_line), cwd=tmp_path, check=True, capture_output=True)
+        line = line.replace("$PWD/", f"{tmp_path}/")
     args = cli(line)
     shrink = [s for s in SHRINK if not (s.startswith("dataset.") and "dataset=file" in line)]
     if "-m" in args:

@@ -71,3 +71,45 @@ def test_markdown_and_report_files(sweep: Path, capsys: pytest.CaptureFixture[st
     assert csv_lines[0].startswith("run_dir,status,dataset,model,variant,seed,error")
     assert len(csv_lines) == 1 + 6
     assert to_markdown([]).count("\n") == 1  # header only
+
+
+HOSTILE = {
+    "a list": "[1, 2, 3]",
+    "another status": json.dumps({"status": "done", "dataset": "xor", "model": "cem"}),
+    "metrics a list": json.dumps({"status": "completed", "dataset": "xor", "model": "cem",
+                                  "seed": 0, "metrics": [0.9]}),
+    "metrics as text": json.dumps({"status": "completed", "dataset": "xor", "model": "cem",
+                                   "seed": 0, "metrics": {"test/task_acc": "0.9"}}),
+    "a dict as name": json.dumps({"status": "completed", "dataset": {"a": 1}, "model": "cem"}),
+    "config not groups": json.dumps({"status": "failed", "config": {"dataset": [1]}}),
+    "broken curves": json.dumps({"status": "completed", "dataset": "xor", "model": "cem",
+                                 "metrics": {"test/task_acc": 0.9},
+                                 "curves": {"interventions": {"random": {"correct": 1}}}}),
+    "nan accuracy": '{"status": "completed", "dataset": "xor", "model": "cem", '
+                    '"metrics": {"test/task_acc": NaN}}',
+    "deep nesting": "[" * 100_000 + "]" * 100_000,
+    "not utf-8": "\udcff",
+}  # fmt: skip
+
+
+def test_records_that_are_not_ours_are_unreadable_never_runs(
+    sweep: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for i, text in enumerate(HOSTILE.values()):
+        run = sweep / "hostile" / f"r{i}"
+        run.mkdir(parents=True)
+        (run / "metrics.json").write_bytes(text.encode("utf-8", "surrogateescape"))
+    big = sweep / "hostile" / "big"
+    big.mkdir()
+    with open(big / "metrics.json", "wb") as f:
+        f.truncate(65 * 2**20)  # sparse: larger than any record we write
+    rows = collect(sweep)
+    unreadable = [r for r in rows if r["status"] == "unreadable"]
+    assert len(unreadable) == len(HOSTILE) + 1
+    assert all(r["error"].startswith("not a cem-bench metrics.json: ") for r in unreadable)
+    assert all("\n" not in r["error"] for r in unreadable)
+    assert report_main([str(sweep)]) == 0
+    out = capsys.readouterr().out
+    assert "| xor | cem | 3 | 92.00 ± 2.00 (±4.97) |" in out  # the three runs, nothing else
+    assert f"4 completed, 2 left out, {len(HOSTILE) + 1} unreadable (not run records)" in out
+    assert "hostile/r0 | unreadable" in out

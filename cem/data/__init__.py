@@ -1,6 +1,7 @@
 """Synthetic concept datasets. Importing this package never imports torch or Lightning."""
 
 from cem.data.dataset import SPLITS, ConceptData, DataConfig, Split, build, paper
+from cem.data.plain import from_arrays
 from cem.data.spec import SPECS, DatasetSpec, get_spec
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "DatasetSpec",
     "Split",
     "build",
+    "from_arrays",
     "get_spec",
     "paper",
 ]

@@ -1,8 +1,10 @@
-"""``cem-data``: list, describe, generate, save and plot the synthetic concept datasets.
+"""``cem-data``: list, describe, generate, import, save and plot concept datasets.
 
 Run ``cem-data --help`` or ``cem-data COMMAND --help``. Bad input of any kind prints one line
-``cem-data: error: ...`` to stderr and exits with status 2. Start-up stays fast: NumPy only;
-torch is imported only to read or write ``.pt`` files and matplotlib only by ``plot``.
+``cem-data: error: ...`` to stderr and exits with status 2, before anything is written (a request
+that cannot fit in memory is refused up front). Interrupted (Ctrl-C or SIGTERM), it removes its
+temporary file and exits with 130 / 143. Start-up stays fast: NumPy only; torch is imported only
+to read or write ``.pt`` files and matplotlib only by ``plot``.
 """
 
 from __future__ import annotations
@@ -10,19 +12,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from cem import __version__
 from cem.data import io, stats
-from cem.data.dataset import SPLITS, ConceptData, DataConfig, build
+from cem.data.budget import check_fits, generate_bytes
+from cem.data.dataset import SPLITS, ConceptData, DataConfig, build, check_for_spec
+from cem.data.plain import PlainColumns
 from cem.data.spec import SPECS, get_spec
 from cem.errors import CemError
+from cem.settings import resolve
 
 PROG = "cem-data"
 PLOT_FORMATS: tuple[str, ...] = (".png", ".pdf", ".svg")
-DEFAULT_PROTOCOL = "paper"  # the CLI's default: the CEM paper's data; build() defaults to random
+DEFAULTS = DataConfig()  # the one place the dataset defaults are written
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -100,22 +108,75 @@ def describe_file(path: Path, data: ConceptData) -> str:
     return "\n".join(lines)
 
 
+def _columns(args: argparse.Namespace) -> PlainColumns:
+    """How to read a plain file, from ``--concepts/--label/--features/--fractions/--seed``."""
+    split = {"fractions": args.fractions, "seed": args.seed}
+    settings = resolve(DataConfig, {k: v for k, v in split.items() if v is not None})
+    return PlainColumns(
+        args.concepts, args.label, args.features, settings["fractions"], settings["seed"]
+    )
+
+
+def _load(path: Path, args: argparse.Namespace) -> ConceptData:
+    """A file read with the plain-file options; ``--fractions``/``--seed`` only where they drew
+    the split (a plain file without one), else they would be silently ignored."""
+    data = io.load(path, _columns(args))
+    drawn = data.source is not None and data.source["kind"] == "plain"
+    drawn = drawn and isinstance(data.meta.get("split"), dict)
+    given = [f"--{k}" for k in ("fractions", "seed") if getattr(args, k) is not None]
+    if given and not drawn:
+        raise CemError(
+            f"{'/'.join(given)} split a plain file without a split; input={str(path)!r} has "
+            "its split already"
+        )
+    return data
+
+
 def cmd_info(args: argparse.Namespace) -> int:
-    """Print a dataset's card, or a saved file's metadata and shapes."""
+    """Print a dataset's card, or a saved (or plain) file's metadata and shapes."""
     target = _target(args.target)
     if isinstance(target, str):
+        given = [f"--{k}" for k in _PLAIN_OPTIONS if getattr(args, k) is not None]
+        if given:
+            raise CemError(f"{'/'.join(given)} apply to files only; target={args.target!r}")
         from cem.data.cards import card
 
         print(card(target), end="")
     else:
-        print(describe_file(target, io.load(target)))
+        print(describe_file(target, _load(target, args)))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Read your own plain .npz or CSV, check every value, write a cem-bench file with metadata."""
+    io.file_format(args.output)
+    io.check_output(args.output, args.force)  # fail before reading
+    source = Path(args.source)
+    io.file_format(source)
+    data = _load(source, args)
+    name = args.name or data.meta["dataset"]
+    if not name.strip() or "\n" in name or name in SPECS or name == "file":
+        raise CemError(
+            f"name={name!r} is invalid; allowed: a one-line name that is not a synthetic "
+            f"dataset's ({', '.join(SPECS)}) or 'file'"
+        )
+    assert data.source is not None
+    data.meta["dataset"] = name
+    data.meta["source"] = {
+        "file": source.name,
+        "sha256": data.source["sha256"],
+        "kind": data.source["kind"],
+    }
+    path = io.save(data, args.output, force=args.force)
+    print(f"wrote {path}: {name} from {source.name} ({data.source['kind']} {source.suffix})")
+    print(io.describe(data))
     return 0
 
 
 def _config(args: argparse.Namespace) -> dict[str, object]:
     """The ``build`` keywords given on the command line (unset ones keep DataConfig's defaults)."""
-    kw: dict[str, object] = {"name": args.name, "protocol": args.protocol}
-    for key in ("size", "seed", "input_noise", "task_noise", "lift_dim", "lift_seed"):
+    kw: dict[str, object] = {"name": args.name}
+    for key in ("protocol", "size", "seed", "input_noise", "task_noise", "lift_dim", "lift_seed"):
         if getattr(args, key) is not None:
             kw[key] = getattr(args, key)
     if args.fractions is not None:
@@ -132,7 +193,17 @@ def _config(args: argparse.Namespace) -> dict[str, object]:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Generate a dataset and save it; the format follows the output's extension."""
-    data = build(**_config(args))
+    fmt = io.file_format(args.output)
+    io.check_output(args.output, args.force)  # fail before generating
+    settings = resolve(DataConfig, _config(args))
+    spec = get_spec(settings["name"])
+    check_for_spec(settings, spec)
+    # The output format adds its own cost (a CSV holds a split's cells as strings).
+    needed = generate_bytes(
+        settings["size"], spec.n_features, spec.n_concepts, settings["lift_dim"], fmt
+    )
+    check_fits(needed, "size", settings["size"], f"to generate and write as {fmt}")
+    data = build(**settings)
     path = io.save(data, args.output, force=args.force)
     m = data.meta
     print(f"wrote {path}: {m['dataset']}, protocol {m['protocol']}, seed {m['seed']}")
@@ -153,7 +224,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         data = io.load(target)
     else:
         kw = {k: getattr(args, k) for k in ("seed", "size") if getattr(args, k) is not None}
-        data = build(name=target, protocol=args.protocol or DEFAULT_PROTOCOL, **kw)
+        data = build(name=target, protocol=args.protocol or DEFAULTS.protocol, **kw)
     from cem.data.plots import plot_dataset  # lazy: matplotlib only for this command
 
     fig, axes = plot_dataset(data, split=args.split)
@@ -180,14 +251,35 @@ def cmd_cards(args: argparse.Namespace) -> int:
 # ---- parser -----------------------------------------------------------------------------------
 
 
+_PLAIN_OPTIONS = ("concepts", "label", "features", "fractions", "seed")
+
+
+def _add_plain_options(p: argparse.ArgumentParser) -> None:
+    """How to read a plain file of your own (see ``cem.data.plain``)."""
+    d = DEFAULTS
+    p.add_argument("--concepts", nargs="+", metavar="COL", help="a plain CSV's concept columns")
+    p.add_argument("--label", metavar="COL", help="a plain CSV's label column")
+    p.add_argument(
+        "--features", nargs="+", metavar="COL", help="feature columns (default: all the others)"
+    )
+    p.add_argument(
+        "--fractions",
+        type=float,
+        nargs=3,
+        metavar=("TRAIN", "VAL", "TEST"),
+        help="split fractions when the file has no split "
+        f"(default: {' '.join(map(str, d.fractions))})",
+    )
+    p.add_argument("--seed", type=int, help=f"seed of that split (default: {d.seed})")
+
+
 def _add_generate_options(p: argparse.ArgumentParser) -> None:
-    d = DataConfig()
+    d = DEFAULTS
     p.add_argument("name", help=f"dataset: {', '.join(SPECS)}")
     p.add_argument(
         "--protocol",
-        default=DEFAULT_PROTOCOL,
         help="paper (one RandomState stream, the CEM paper's arrays) or random (a stream per "
-        "split) (default: %(default)s)",
+        f"split) (default: {d.protocol})",
     )
     p.add_argument("--size", type=int, help=f"total samples (default: {d.size})")
     p.add_argument(
@@ -231,11 +323,12 @@ def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         formatter_class=_formatter,
-        description="The synthetic concept datasets of the CEM paper (XOR, Trig, Dot).",
+        description="The synthetic concept datasets of the CEM paper (XOR, Trig, Dot), and yours.",
         epilog=_examples(
             "cem-data list",
             "cem-data info dot",
             "cem-data generate trig --protocol paper -o trig.npz",
+            "cem-data import mine.csv --concepts a b --label y -o mine.npz",
             "cem-data plot dot -o dot.png",
             "cem-data COMMAND --help",
         ),
@@ -258,12 +351,30 @@ def make_parser() -> argparse.ArgumentParser:
     p = command(
         "info",
         cmd_info,
-        "print a dataset's card (computed), or a saved file's metadata and shapes",
+        "print a dataset's card (computed), or a file's metadata, shapes and statistics",
         "cem-data info xor",
         "cem-data info xor.npz",
         "cem-data info datasets/dot_reference.csv",
+        "cem-data info mine.npz                          # plain arrays x, c, y",
+        "cem-data info mine.csv --concepts a b --label y # a plain CSV",
     )
-    p.add_argument("target", metavar="NAME|FILE", help="dataset name or saved .npz/.csv/.pt")
+    p.add_argument("target", metavar="NAME|FILE", help="dataset name or a .npz/.csv/.pt file")
+    _add_plain_options(p)
+
+    p = command(
+        "import",
+        cmd_import,
+        "turn your own plain .npz (x, c, y, optional split) or CSV into a cem-bench file with "
+        "metadata, every value checked",
+        "cem-data import mine.npz -o mine_cem.npz",
+        "cem-data import mine.csv --concepts a b --label y --name mine -o mine.npz",
+        "cem-data import mine.csv --concepts a b --label y --fractions 0.8 0.1 0.1 -o m.pt",
+    )
+    p.add_argument("source", metavar="FILE", help="a plain .npz or .csv (or a cem-bench file)")
+    p.add_argument("-o", "--output", required=True, help="output file: .npz, .csv or .pt")
+    p.add_argument("--name", help="the dataset's name in reports (default: the file's name)")
+    _add_plain_options(p)
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
 
     p = command(
         "generate",
@@ -286,7 +397,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("target", metavar="NAME|FILE", help="dataset name or saved .npz/.csv/.pt")
     p.add_argument("-o", "--output", required=True, help="image file: .png, .pdf or .svg")
-    p.add_argument("--protocol", help=f"paper or random (default: {DEFAULT_PROTOCOL})")
+    p.add_argument("--protocol", help=f"paper or random (default: {DEFAULTS.protocol})")
     p.add_argument("--seed", type=int, help=f"data seed (default: {DataConfig.seed})")
     p.add_argument("--size", type=int, help=f"total samples (default: {DataConfig.size})")
     p.add_argument("--split", default="train", choices=SPLITS, help="(default: %(default)s)")
@@ -310,12 +421,37 @@ def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split()) or type(e).__name__
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so that temporary files are removed."""
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` for the duration (the default action would kill the
+    process and leave a half-written temporary file behind)."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: signals cannot be caught here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``cem-data``; returns the exit status (0 ok, 2 bad input)."""
+    """Entry point of ``cem-data``; returns the exit status (0 ok, 2 bad input, 130 / 143
+    interrupted by SIGINT / SIGTERM)."""
     parser = make_parser()
     try:
-        args = parser.parse_args(argv)
-        return args.run(args)
+        with _sigterm_unwinds():
+            args = parser.parse_args(argv)
+            return args.run(args)
     except SystemExit as e:  # --help and --version exit through argparse
         return e.code if isinstance(e.code, int) else 0
     except BrokenPipeError:  # e.g. `cem-data info dot | head`: stop quietly
@@ -324,6 +460,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CemError, OSError) as e:
         print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
         return 2
+    except (KeyboardInterrupt, Terminated) as e:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130 if isinstance(e, KeyboardInterrupt) else 143
 
 
 if __name__ == "__main__":

@@ -14,10 +14,14 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
+from cem.data.checks import check_data
 from cem.data.dataset import SPLITS, ConceptData, DataConfig, build
+from cem.data.settings import DatasetSettings
 from cem.errors import check
+from cem.settings import defaults
 
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+DEFAULT_BATCH_SIZE: int = defaults(DatasetSettings)["batch_size"]
 
 
 class InMemoryLoader:
@@ -81,25 +85,30 @@ class ConceptDataModule(pl.LightningDataModule):
 
     Parameters
     ----------
-    data : the splits and their metadata
-    batch_size : training batch size (evaluation uses ``eval_batch_size``, default the whole split)
+    data : the splits and their metadata; every value is checked first
+        (:func:`cem.data.checks.check_data`: finite x, c in {0, 1}, y in [0, n_classes), no
+        empty split), so your own arrays get the same checks as a file
+    batch_size : training batch size (default: the dataset settings' ``batch_size``; evaluation
+        uses ``eval_batch_size``, default the whole split)
     seed : seed of the shuffling permutations (the same seed gives the same batch order)
     """
 
     def __init__(
         self,
         data: ConceptData,
-        batch_size: int = 256,
+        batch_size: int | None = None,
         seed: int = 0,
         eval_batch_size: int | None = None,
     ) -> None:
         super().__init__()
+        batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
         check(
             isinstance(batch_size, int) and batch_size >= 1,
             "batch_size",
             batch_size,
             "an integer >= 1",
         )
+        check_data(data)
         self.data, self.batch_size, self.seed = data, batch_size, seed
         self.eval_batch_size = eval_batch_size
         self.tensors: dict[str, Batch] = {
@@ -116,12 +125,18 @@ class ConceptDataModule(pl.LightningDataModule):
 
     @classmethod
     def from_config(
-        cls, cfg: DataConfig | None = None, batch_size: int = 256, seed: int = 0, **settings: object
+        cls,
+        cfg: DataConfig | None = None,
+        batch_size: int | None = None,
+        seed: int = 0,
+        **settings: object,
     ) -> ConceptDataModule:
         return cls(build(cfg, **settings), batch_size=batch_size, seed=seed)
 
     @classmethod
-    def from_file(cls, path: str | Path, batch_size: int = 256, seed: int = 0) -> ConceptDataModule:
+    def from_file(
+        cls, path: str | Path, batch_size: int | None = None, seed: int = 0
+    ) -> ConceptDataModule:
         from cem.data.io import load
 
         return cls(load(path), batch_size=batch_size, seed=seed)
@@ -137,7 +152,8 @@ class ConceptDataModule(pl.LightningDataModule):
 
     @property
     def n_classes(self) -> int:
-        return int(max(int(t[2].max()) for t in self.tensors.values() if len(t[2])) + 1)
+        """The task's classes, from the metadata (never from the largest label seen)."""
+        return int(self.data.meta["n_classes"])
 
     @property
     def supervised(self) -> torch.Tensor:

@@ -17,13 +17,26 @@ and task label flips, and *hidden* concepts (no supervision, kept for evaluation
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from cem import __version__
-from cem.data.spec import DatasetSpec, get_spec
-from cem.errors import CemError, check, unknown
+from cem.data.budget import check_fits, generate_bytes
+from cem.data.spec import SPECS, DatasetSpec, get_spec
+from cem.errors import CemError, check
+from cem.settings import (
+    INT_MAX,
+    Rule,
+    choice,
+    integer,
+    is_real,
+    list_of,
+    number,
+    probability,
+    resolve,
+    setting,
+)
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 PROTOCOLS: tuple[str, ...] = ("paper", "random")
@@ -43,92 +56,136 @@ class Split:
         return len(self.y)
 
 
-def _is_int(v: object) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+def _fractions_ok(v: object) -> bool:
+    return (
+        isinstance(v, (list, tuple))
+        and len(v) == 3
+        and all(is_real(f) and 0 < f <= 1 for f in v)
+        and abs(sum(v) - 1) < 1e-9
+    )
 
 
-def _is_num(v: object) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+def _noise_ok(v: object) -> bool:
+    values = list(v) if isinstance(v, (list, tuple)) else [v]
+    return len(values) >= 1 and all(is_real(p) and 0 <= p <= 1 for p in values)
+
+
+def _noise_cast(v: object) -> float | list[float]:
+    return [float(p) for p in v] if isinstance(v, (list, tuple)) else float(v)  # type: ignore[arg-type]
 
 
 @dataclass
 class DataConfig:
-    """Every setting that determines a dataset's bytes (recorded verbatim in saved metadata)."""
+    """Every setting that determines a dataset's bytes (recorded verbatim in saved metadata).
 
-    name: str = "xor"
-    protocol: str = "random"
-    size: int = 3000
-    fractions: tuple[float, float, float] = (0.7, 0.1, 0.2)  # train, val, test
-    seed: int = 42
-    input_noise: float = 0.0  # std of Gaussian noise added to x (all splits)
-    concept_noise: float | list[float] = 0.0  # flip probability, one value or one per concept
-    task_noise: float = 0.0  # flip probability of y
-    label_noise_splits: tuple[str, ...] = ("train",)  # splits whose labels get flipped
-    hidden_concepts: list[int] = field(default_factory=list)  # unsupervised concept indices
-    lift_dim: int = 0  # 0 = off; else D >= d output dims of a fixed random injective map
-    lift_seed: int = 0
+    The defaults here are the only ones: ``cem-data``, ``cem-train`` (``conf/dataset/*.yaml``
+    hold just the name) and :func:`build` all take them from this class.
+    """
 
-    def validate(self, spec: DatasetSpec) -> None:
-        """Raise ``CemError`` naming the first bad field."""
-        if self.protocol not in PROTOCOLS:
-            raise unknown("protocol", self.protocol, PROTOCOLS)
-        check(_is_int(self.size) and self.size > 0, "size", self.size, "an integer > 0")
-        fr = tuple(self.fractions) if isinstance(self.fractions, (list, tuple)) else ()
+    name: str = setting("xor", choice(SPECS, label="dataset"))
+    protocol: str = setting("paper", choice(PROTOCOLS))
+    size: int = setting(3000, integer(1), "total samples")
+    fractions: tuple[float, float, float] = setting(
+        (0.7, 0.1, 0.2),
+        Rule(_fractions_ok, "three numbers in (0, 1] (train, val, test) summing to 1", tuple),
+        "train, val, test",
+    )
+    seed: int = setting(42, integer(0, INT_MAX), "data seed (the paper's: 42)")
+    input_noise: float = setting(0.0, number(0), "std of Gaussian noise added to x (all splits)")
+    # flip probability, one value or one per concept
+    concept_noise: float | list[float] = setting(
+        0.0, Rule(_noise_ok, "one probability in [0, 1], or one per concept", _noise_cast)
+    )
+    task_noise: float = setting(0.0, probability(), "flip probability of y")
+    label_noise_splits: tuple[str, ...] = setting(
+        ("train",),
+        Rule(
+            lambda v: isinstance(v, (list, tuple)) and all(s in SPLITS for s in v),
+            f"a list of splits among {', '.join(SPLITS)}",
+            tuple,
+        ),
+        "splits whose labels get flipped",
+    )
+    hidden_concepts: list[int] = setting(
+        [], list_of(integer(0), "a list of concept indices >= 0"), "unsupervised concepts"
+    )
+    lift_dim: int = setting(0, integer(0), "0 = off; else D >= d dims of a fixed random map")
+    lift_seed: int = setting(0, integer(0, INT_MAX))
+
+    def validate(self, spec: DatasetSpec | None = None) -> None:
+        """Raise ``CemError`` naming the first bad field (keys as in ``cem-data``: ``size=``)."""
+        resolved = resolve(DataConfig, asdict(self))
+        spec = spec or get_spec(resolved["name"])
+        check_for_spec(resolved, spec)
+
+
+def check_for_spec(cfg: dict, spec: DatasetSpec, prefix: str = "") -> None:
+    """The checks that need the dataset (k concepts, d features) on resolved settings: noise per
+    concept, hidden indices, lift size, every split non-empty, and the memory it takes."""
+    k, d = spec.n_concepts, spec.n_features
+    cn = cfg["concept_noise"]
+    if isinstance(cn, list):
         check(
-            len(fr) == 3
-            and all(_is_num(f) and 0 <= f <= 1 for f in fr)
-            and abs(sum(fr) - 1) < 1e-9,
-            "fractions",
-            self.fractions,
-            "three numbers in [0, 1] (train, val, test) summing to 1",
+            len(cn) in (1, k),
+            f"{prefix}concept_noise",
+            cn,
+            f"one probability or {k} (one per concept)",
         )
-        check(_is_int(self.seed) and self.seed >= 0, "seed", self.seed, "an integer >= 0")
+    hidden = cfg["hidden_concepts"]
+    check(
+        all(0 <= i < k for i in hidden),
+        f"{prefix}hidden_concepts",
+        hidden,
+        f"concept indices in 0..{k - 1}",
+    )
+    check(
+        len(set(hidden)) < k,
+        f"{prefix}hidden_concepts",
+        hidden,
+        "at most k-1 hidden concepts (one must stay supervised)",
+    )
+    check(
+        cfg["lift_dim"] == 0 or cfg["lift_dim"] >= d,
+        f"{prefix}lift_dim",
+        cfg["lift_dim"],
+        f"0 (off) or an integer >= {d} (the input dimension)",
+    )
+    size, fractions = cfg["size"], cfg["fractions"]
+    sizes = split_sizes(size, fractions)
+    if min(sizes.values()) < 1:
         check(
-            _is_num(self.input_noise) and self.input_noise >= 0,
-            "input_noise",
-            self.input_noise,
-            "a std >= 0",
+            False,
+            f"{prefix}size",
+            size,
+            f"an integer >= {min_size(fractions)} (every split needs a sample; fractions "
+            f"{tuple(fractions)})",
         )
-        k = spec.n_concepts
-        cn = self.concept_noise
-        probs = list(np.ravel(cn)) if isinstance(cn, (list, tuple, np.ndarray)) else [cn]
-        check(
-            len(probs) in (1, k), "concept_noise", cn, f"one probability or {k} (one per concept)"
-        )
-        for p in probs:
-            check(_is_num(p) and 0 <= p <= 1, "concept_noise", cn, "probabilities in [0, 1]")
-        tn = self.task_noise
-        check(_is_num(tn) and 0 <= tn <= 1, "task_noise", tn, "a probability in [0, 1]")
-        for s in self.label_noise_splits:
-            if s not in SPLITS:
-                raise unknown("label_noise_splits", s, SPLITS)
-        for i in self.hidden_concepts:
-            check(
-                _is_int(i) and 0 <= i < k,
-                "hidden_concepts",
-                list(self.hidden_concepts),
-                f"concept indices in 0..{k - 1}",
-            )
-        check(
-            len(set(self.hidden_concepts)) < k,
-            "hidden_concepts",
-            list(self.hidden_concepts),
-            "at most k-1 hidden concepts (one must stay supervised)",
-        )
-        check(
-            _is_int(self.lift_dim) and (self.lift_dim == 0 or self.lift_dim >= spec.n_features),
-            "lift_dim",
-            self.lift_dim,
-            f"0 (off) or an integer >= {spec.n_features} (the input dimension)",
-        )
+    needed = generate_bytes(size, d, k, cfg["lift_dim"])
+    lift_heavy = cfg["lift_dim"] and 3 * cfg["lift_dim"] ** 2 > size * (cfg["lift_dim"] + d)
+    key = "lift_dim" if lift_heavy else "size"
+    check_fits(needed, f"{prefix}{key}", cfg[key], "to generate")
+
+
+def min_size(fractions: Sequence[float]) -> int:
+    """The smallest size that gives every split at least one sample."""
+    n = 3
+    while min(split_sizes(n, fractions).values()) < 1 and n < 10**9:
+        n = n + 1 if n < 1000 else n * 2
+    return n
 
 
 @dataclass
 class ConceptData:
-    """A generated dataset: its splits and the metadata that regenerates it."""
+    """A dataset: its splits and its metadata (for a generated one, what regenerates it).
+
+    ``source`` says where a loaded dataset came from: ``path``, ``sha256`` (of the file's
+    bytes), ``format`` (``.npz``, ``.csv``, ``.pt``) and ``kind`` (``cem-bench`` or ``plain``);
+    None for a generated dataset or arrays.
+    """
 
     splits: dict[str, Split]
     meta: dict
+    source: dict | None = None
 
     @property
     def spec(self) -> DatasetSpec:
@@ -210,13 +267,10 @@ def build(cfg: DataConfig | None = None, **overrides: object) -> ConceptData:
     (2100, 4)
     """
     settings = {**(asdict(cfg) if cfg else {}), **overrides}
-    known = {f.name for f in fields(DataConfig)}
-    for key in settings:
-        if key not in known:
-            raise CemError(f"{key} is not a dataset setting; allowed: {', '.join(sorted(known))}")
-    cfg = DataConfig(**settings)
-    spec = get_spec(cfg.name)
-    cfg.validate(spec)
+    resolved = resolve(DataConfig, settings)
+    spec = get_spec(resolved["name"])
+    check_for_spec(resolved, spec)
+    cfg = DataConfig(**resolved)
     sizes = split_sizes(cfg.size, cfg.fractions)
     base: dict[str, Split] = {}
     if cfg.protocol == "paper":
@@ -240,6 +294,7 @@ def build(cfg: DataConfig | None = None, **overrides: object) -> ConceptData:
         else [f"z{i + 1}" for i in range(n_features)],
         "concept_names": list(spec.concept_names),
         "task_name": spec.task_name,
+        "n_classes": spec.n_classes,
         "formula": spec.formula,
         "cem_bench_version": __version__,
     }

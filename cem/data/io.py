@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import os
@@ -33,7 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
+from cem.data import plain
+from cem.data.budget import CSV_READ_FACTOR, check_fits
+from cem.data.checks import DataValueError, check_data
 from cem.data.dataset import SPLITS, ConceptData, Split
+from cem.data.plain import PlainColumns
+from cem.data.plain import dataset_name as plain_name
 from cem.errors import CemError, unknown
 
 FORMATS: tuple[str, ...] = (".npz", ".csv", ".pt")
@@ -147,9 +153,12 @@ def save(data: ConceptData, path: str | os.PathLike[str], force: bool = False) -
     Raises
     ------
     CemError
-        Unknown extension, missing folder, or existing file without ``force``.
+        Unknown extension, missing folder, existing file without ``force``, or values a model
+        cannot be trained on (:func:`cem.data.checks.check_data`): nothing is written then.
     """
     writer = _WRITERS[file_format(path)]
+    check_output(path, force)
+    check_data(data)
     with atomic_path(path, force) as tmp:
         writer(data, tmp)
     return Path(path)
@@ -167,7 +176,11 @@ def _save_pt(data: ConceptData, path: Path) -> None:
         k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in _arrays(data).items()
     }
     obj["meta"] = meta_json(data.meta)
-    torch.save(obj, path)
+    # torch.save names the archive's folder after the file, and the temporary file's name is
+    # random: saving to memory gives every file the same folder, so the same bytes.
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    path.write_bytes(buffer.getvalue())
 
 
 def _safe_name(prefix: str, name: str, seen: set[str]) -> str:
@@ -228,75 +241,142 @@ def _foreign(path: Path, fmt: str, why: str) -> CemError:
     return CemError(f"input={str(path)!r} is not a cem-bench {fmt} file: {why}")
 
 
-def load(path: str | os.PathLike[str]) -> ConceptData:
-    """Read a file written by :func:`save`.
+def load(path: str | os.PathLike[str], columns: PlainColumns | None = None) -> ConceptData:
+    """Read a dataset file: one written by :func:`save`, or a plain ``.npz`` / CSV of your own
+    (see :mod:`cem.data.plain`; ``columns`` names a plain CSV's concept and label columns).
 
-    Parameters
-    ----------
-    path : path-like
-        A ``.npz``, ``.csv`` or ``.pt`` file.
+    The file is read once: its bytes are hashed (``data.source["sha256"]``) and parsed, and
+    every value is checked (:func:`cem.data.checks.check_data`). Before anything is
+    decompressed, what the file claims to hold is checked against the memory available.
 
     Returns
     -------
     ConceptData
-        The arrays exactly as saved (same dtypes and bits) and the metadata.
+        The arrays exactly as saved (same dtypes and bits), the metadata (``n_classes`` filled
+        in when absent) and ``source`` (path, sha256, format, kind).
 
     Raises
     ------
     CemError
-        Unknown extension, missing file, or a file that is not ours (unreadable, keys missing,
-        inconsistent shapes).
+        Unknown extension, missing file, a file that is not ours and not a plain one, values a
+        model cannot be trained on, or a file too large for memory: one line naming the file.
     """
     path = Path(path)
     fmt = file_format(path)
     if not path.is_file():
         raise CemError(f"input={str(path)!r} does not exist")
-    if fmt in (".npz", ".pt") and not zipfile.is_zipfile(path):
-        raise _foreign(path, fmt, f"not a zip archive (every {fmt} file we write is one)")
+    size = path.stat().st_size
+    check_fits(size, "input", str(path), "to read")
+    raw = path.read_bytes()
+    columns = columns or PlainColumns()
     try:
-        arrays, meta_text = _READERS[fmt](path)
-        return _assemble(arrays, meta_text)
+        if fmt in (".npz", ".pt"):
+            if not zipfile.is_zipfile(io.BytesIO(raw)):
+                raise CemError(f"not a zip archive (every {fmt} file we write is one)")
+            check_fits(size + _claimed(raw, fmt), "input", str(path), "to load")
+        else:
+            check_fits(size * CSV_READ_FACTOR, "input", str(path), "to load")
+        data, kind = _READERS[fmt](raw, columns, plain_name(path))
+        check_data(data)
+    except DataValueError as e:
+        raise CemError(f"input={str(path)!r}: {e}") from None
     except CemError as e:
+        if str(e).startswith("input="):  # the memory check names the file already
+            raise
         raise _foreign(path, fmt, str(e)) from None
     except Exception as e:  # any parser failure means: not one of our files
         raise _foreign(path, fmt, f"{type(e).__name__}: {e}") from None
+    data.source = {
+        "path": str(path.resolve()),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "format": fmt,
+        "kind": kind,
+    }
+    return data
 
 
-def _read_npz(path: Path) -> tuple[dict[str, np.ndarray], str]:
-    z = np.load(path, allow_pickle=False)
+def _claimed(raw: bytes, fmt: str) -> int:
+    """Bytes the archive's members take once loaded, read from headers only (nothing is
+    decompressed but the few bytes of each ``.npy`` header)."""
+    total = 0
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        for info in z.infolist():
+            if fmt == ".npz" and info.filename.endswith(".npy"):
+                with z.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    if version not in _NPY_HEADERS:
+                        raise CemError(f"{info.filename}: .npy format {version} is not supported")
+                    shape, _, dtype = _NPY_HEADERS[version](f)
+                if dtype.hasobject:
+                    raise CemError(f"{info.filename} holds Python objects (refused: pickle)")
+                total += int(np.prod(shape, dtype=object)) * dtype.itemsize
+            else:
+                total += info.file_size
+    return total
+
+
+_NPY_HEADERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+Read = tuple[ConceptData, str]  # the data and its kind: "cem-bench" or "plain"
+
+
+def _read_npz(raw: bytes, columns: PlainColumns, name: str) -> Read:
+    z = np.load(io.BytesIO(raw), allow_pickle=False)
     if not isinstance(z, np.lib.npyio.NpzFile):
         raise CemError("a single array, not an archive")
     with z:
-        _require(list(z.files), (*KEYS, "meta"))
-        return {k: z[k] for k in KEYS}, str(z["meta"][()])
+        files = list(z.files)
+        if "meta" not in files and {"x", "c", "y"} <= set(files):
+            return plain.read_npz({k: z[k] for k in files}, columns, name), "plain"
+        _require(files, (*KEYS, "meta"), " (or x, c, y for a plain file)")
+        _no_columns(columns)
+        return _assemble({k: z[k] for k in KEYS}, str(z["meta"][()])), "cem-bench"
 
 
-def _read_pt(path: Path) -> tuple[dict[str, np.ndarray], str]:
+def _no_columns(columns: PlainColumns) -> None:
+    """Column names apply to plain CSV files only; a cem-bench file names its own."""
+    if columns.concepts is not None or columns.label is not None or columns.features is not None:
+        raise DataValueError(
+            "concepts, label and features name the columns of a plain CSV; this file has "
+            "cem-bench metadata that names them"
+        )
+
+
+def _read_pt(raw: bytes, columns: PlainColumns, name: str) -> Read:
     import torch  # lazy: only .pt files need torch
 
-    obj = torch.load(path, map_location="cpu", weights_only=True)
+    obj = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     if not isinstance(obj, dict):
         raise CemError(f"holds a {type(obj).__name__}, not a dict")
     _require(list(obj), (*KEYS, "meta"))
-    return {k: obj[k].numpy() for k in KEYS}, obj["meta"]
+    if not all(isinstance(obj[k], torch.Tensor) for k in KEYS) or not isinstance(obj["meta"], str):
+        raise CemError("entries are not tensors and a JSON string")
+    _no_columns(columns)
+    return _assemble({k: obj[k].numpy() for k in KEYS}, obj["meta"]), "cem-bench"
 
 
-def _read_csv(path: Path) -> tuple[dict[str, np.ndarray], str]:
-    with open(path, encoding="utf-8", newline="") as f:
-        first = f.readline()
-        if not first.startswith(CSV_MAGIC):
+def _read_csv(raw: bytes, columns: PlainColumns, name: str) -> Read:
+    text = raw.decode("utf-8")
+    first, _, rest = text.partition("\n")
+    if not first.startswith(CSV_MAGIC):
+        if first.startswith("#"):
             raise CemError(f"line 1 does not start with {CSV_MAGIC.strip()!r}")
-        header = json.loads(first[len(CSV_MAGIC) :])
-        if header.get("format_version") != CSV_VERSION:
-            raise CemError(f"format_version={header.get('format_version')!r} is not {CSV_VERSION}")
-        rows = list(csv.reader(f))
+        return plain.read_csv(text, columns, name), "plain"
+    _no_columns(columns)
+    header = json.loads(first[len(CSV_MAGIC) :])
+    if not isinstance(header, dict) or header.get("format_version") != CSV_VERSION:
+        version = header.get("format_version") if isinstance(header, dict) else None
+        raise CemError(f"format_version={version!r} is not {CSV_VERSION}")
+    rows = list(csv.reader(io.StringIO(rest)))
     if not rows:
         raise CemError("no header row")
-    columns, rows = rows[0], [r for r in rows[1:] if r]
+    columns_, rows = rows[0], [r for r in rows[1:] if r]
     for i, r in enumerate(rows):
-        if len(r) != len(columns):
-            raise CemError(f"data row {i + 1} has {len(r)} cells, the header {len(columns)}")
-    groups = {a: [i for i, col in enumerate(columns) if col.startswith(f"{a}:")] for a in ARRAYS}
+        if len(r) != len(columns_):
+            raise CemError(f"data row {i + 1} has {len(r)} cells, the header {len(columns_)}")
+    groups = {a: [i for i, col in enumerate(columns_) if col.startswith(f"{a}:")] for a in ARRAYS}
     if len(groups["y"]) != 1:
         raise CemError(f"{len(groups['y'])} task columns (y:...), expected 1")
     arrays: dict[str, np.ndarray] = {}
@@ -304,13 +384,15 @@ def _read_csv(path: Path) -> tuple[dict[str, np.ndarray], str]:
         mine = [r for r in rows if r[0] == s]
         for a in ARRAYS:
             dtype = np.dtype(header["dtypes"][a])
+            if dtype.kind not in "biuf":
+                raise CemError(f"dtype {dtype} of {a} is not a number type")
             cells = [[r[i] for i in groups[a]] for r in mine]
             arr = _parse(cells, dtype).reshape(len(mine), len(groups[a]))
             arrays[f"{a}_{s}"] = arr[:, 0] if a == "y" else arr
     n_read = sum(len(arrays[f"y_{s}"]) for s in SPLITS)
     if n_read != len(rows):
         raise CemError(f"split column holds values other than {', '.join(SPLITS)}")
-    return arrays, json.dumps(header["meta"])
+    return _assemble(arrays, json.dumps(header["meta"])), "cem-bench"
 
 
 def _parse(cells: list[list[str]], dtype: np.dtype) -> np.ndarray:
@@ -319,10 +401,10 @@ def _parse(cells: list[list[str]], dtype: np.dtype) -> np.ndarray:
     return np.array([[conv(v) for v in row] for row in cells], dtype=dtype)
 
 
-def _require(found: list[str], needed: tuple[str, ...]) -> None:
+def _require(found: list[str], needed: tuple[str, ...], hint: str = "") -> None:
     missing = [k for k in needed if k not in found]
     if missing:
-        raise CemError(f"missing entries {', '.join(missing)}")
+        raise CemError(f"missing entries {', '.join(missing)}{hint}")
 
 
 def _assemble(arrays: dict[str, np.ndarray], meta_text: str) -> ConceptData:

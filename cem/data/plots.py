@@ -26,6 +26,7 @@ from matplotlib.gridspec import SubplotSpec
 
 from cem.data import generators, stats
 from cem.data.dataset import ConceptData, build, paper
+from cem.data.spec import SPECS
 from cem.errors import check
 
 # Colour-blind safe pair (Okabe-Ito): blue for 0 / false, vermillion for 1 / true.
@@ -94,9 +95,14 @@ def _note(ax: Axes, text: str) -> None:
 
 
 def _plain_inputs(data: ConceptData) -> None:
-    """Plots read the latents back from x; a lifted x hides them."""
+    """Plots read the latents back from x: a synthetic dataset's own inputs, unlifted (your own
+    data, or a lifted x, hide them)."""
+    name = data.meta.get("dataset")
+    spec = SPECS.get(name) if isinstance(name, str) else None
+    ok = spec is not None and data.meta.get("feature_names") == list(spec.feature_names)
     lift = data.meta.get("lift_dim", 0)
     check(not lift, "lift_dim", lift, "0 (plots read the latents from the unlifted inputs)")
+    check(ok, "dataset", name, f"a synthetic dataset ({', '.join(SPECS)}): plots read its latents")
 
 
 # ---- every dataset ----------------------------------------------------------------------------

@@ -41,6 +41,11 @@ class DatasetSpec:
         return len(self.concept_names)
 
     @property
+    def n_classes(self) -> int:
+        """Task classes: every synthetic task is binary."""
+        return 2
+
+    @property
     def formula(self) -> str:
         """The labelling formula as text, one line per part."""
         return (

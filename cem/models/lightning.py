@@ -17,7 +17,6 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from hydra.utils import instantiate
 from pytorch_lightning.plugins.precision import Precision
 from pytorch_lightning.strategies import SingleDeviceStrategy
 from torch.nn import functional as F
@@ -25,6 +24,7 @@ from torch.nn import functional as F
 from cem.errors import unknown
 from cem.metrics.classification import concept_metrics, task_metrics
 from cem.models.concept_models import ConceptBottleneckModel, ConceptEmbeddingModel, ConceptOutput
+from cem.models.optim import build_optimizer, build_scheduler
 from cem.models.registry import VARIANTS, build_model, resolve
 
 STAGES: tuple[str, ...] = ("joint", "concepts", "task_predicted", "task_true")
@@ -47,7 +47,8 @@ class ConceptLightningModule(pl.LightningModule):
 
     Parameters
     ----------
-    model : model config (see ``cem.models.registry.DEFAULTS``); validated here
+    model : model config (see ``cem.models.registry.ModelSettings``); resolved and checked here
+        unless ``resolved`` (``cem.train.run`` resolves the whole run config once)
     n_features, n_concepts, n_out : d, k and task logits (1 for binary tasks)
     supervised : (k,) which concepts have supervision (hidden concepts: False); default all
     pos_weight : (k,) BCE positive weights for imbalanced concepts (``concept_weights: balanced``)
@@ -63,9 +64,10 @@ class ConceptLightningModule(pl.LightningModule):
         supervised: Sequence[bool] | None = None,
         pos_weight: Sequence[float] | None = None,
         stage: str = "joint",
+        resolved: bool = False,
     ) -> None:
         super().__init__()
-        model = resolve(model)
+        model = dict(model) if resolved else resolve(model)
         self.save_hyperparameters(
             {
                 "model": model,
@@ -272,12 +274,13 @@ class ConceptLightningModule(pl.LightningModule):
             params = self.net.head_parameters()
         else:
             params = list(self.net.parameters())
-        optimizer = instantiate(self.cfg["optimizer"])(params)
+        # Allow-listed classes by name (cem.models.optim): a config never calls code.
+        optimizer = build_optimizer(self.cfg["optimizer"], params)
         if not self.cfg.get("scheduler"):
             return optimizer
         return {
             "optimizer": optimizer,
-            "lr_scheduler": instantiate(self.cfg["scheduler"])(optimizer),
+            "lr_scheduler": build_scheduler(self.cfg["scheduler"], optimizer),
         }
 
     # ---- evaluation: whole-split metrics ----

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from cem.errors import CemError, check, unknown
 from cem.models.concept_models import (
     ConceptBottleneckModel,
     ConceptEmbeddingModel,
     ConceptModel,
 )
+from cem.models.optim import resolve_component, try_build
 from cem.models.parts import ACTIVATIONS, MLP
+from cem.settings import (
+    choice,
+    defaults,
+    group,
+    integer,
+    list_of,
+    mapping,
+    number,
+    probability,
+    setting,
+)
+from cem.settings import resolve as resolve_settings
 
 
 @dataclass(frozen=True)
@@ -48,78 +60,79 @@ VARIANTS: dict[str, Variant] = {
 
 GRANULARITIES: tuple[str, ...] = ("sample", "batch")
 CONCEPT_WEIGHTS: tuple[str, ...] = ("none", "balanced")
+MAX_WIDTH = 65536  # widest layer a config may ask for (a typo like 10**9 must not reach torch)
+MAX_LAYERS = 64  # deepest extractor a config may ask for
 
-# The paper's synthetic settings (REFERENCE §2); every key can be overridden.
-DEFAULTS: dict[str, Any] = {
-    "name": "cem",
-    "emb_size": 128,
-    "concept_loss_weight": 1.0,
-    "task_loss_weight": 1.0,
-    "extractor": {"hidden": [128, 128], "activation": "leaky_relu", "out": 128},
-    "training_intervention_prob": 0.25,
-    "intervention_granularity": "sample",
-    "concept_weights": "none",
-    "optimizer": {
-        "_target_": "torch.optim.Adam",
-        "_partial_": True,
-        "lr": 0.01,
-        "weight_decay": 0.0,
-    },
-    "scheduler": {
-        "_target_": "torch.optim.lr_scheduler.ReduceLROnPlateau",
-        "_partial_": True,
-        "factor": 0.1,
-        "patience": 10,
-    },
+_WIDTH = integer(1, MAX_WIDTH)
+DEFAULT_OPTIMIZER: dict[str, Any] = {
+    "_target_": "torch.optim.Adam",
+    "_partial_": True,
+    "lr": 0.01,
+    "weight_decay": 0.0,
+}
+DEFAULT_SCHEDULER: dict[str, Any] = {
+    "_target_": "torch.optim.lr_scheduler.ReduceLROnPlateau",
+    "_partial_": True,
+    "factor": 0.1,
+    "patience": 10,
 }
 
 
+@dataclass
+class ExtractorSettings:
+    """The concept extractor MLP: Linear(d, h1) → act → ... → Linear(h_last, out)."""
+
+    hidden: list[int] = setting(
+        [128, 128],
+        list_of(_WIDTH, f"at most {MAX_LAYERS} integers >= 1 and <= {MAX_WIDTH}", 0, MAX_LAYERS),
+    )
+    activation: str = setting("leaky_relu", choice(ACTIVATIONS))
+    out: int = setting(128, _WIDTH, "CEM's h width")
+
+
+@dataclass
+class ModelSettings:
+    """The model group: the CEM paper's synthetic settings (REFERENCE §2) are the defaults.
+
+    ``optimizer`` / ``scheduler``: a class of ``torch.optim`` / ``torch.optim.lr_scheduler`` by
+    name and its keywords (see :mod:`cem.models.optim`); ``scheduler: null`` for none.
+    """
+
+    name: str = setting("cem", choice(VARIANTS, label="model"))
+    emb_size: int = setting(128, _WIDTH, "m: CEM embedding size; Hybrid/DNN get (m - 1)·k units")
+    concept_loss_weight: float = setting(1.0, number(0), "alpha")
+    task_loss_weight: float = setting(1.0, number(0))
+    extractor: ExtractorSettings = group(ExtractorSettings)
+    training_intervention_prob: float = setting(0.25, probability(), "RandInt (CEM only)")
+    intervention_granularity: str = setting("sample", choice(GRANULARITIES))
+    concept_weights: str = setting("none", choice(CONCEPT_WEIGHTS))
+    optimizer: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_OPTIMIZER))
+    scheduler: dict[str, Any] | None = field(default_factory=lambda: dict(DEFAULT_SCHEDULER))
+
+
 def resolve(cfg: Mapping[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
-    """Defaults ⊕ cfg ⊕ overrides, validated; raises a one-line ``CemError`` on bad values."""
-    out: dict[str, Any] = {**DEFAULTS, **dict(cfg or {}), **overrides}
-    out["extractor"] = {**DEFAULTS["extractor"], **dict(out.get("extractor") or {})}
-    validate(out)
+    """Defaults ⊕ cfg ⊕ overrides, every key known and every value checked (the optimiser and
+    scheduler too, by building them on a dummy parameter); a one-line ``CemError`` otherwise."""
+    values = {**mapping("model", cfg), **overrides}
+    out = resolve_settings(ModelSettings, values, "model")
+    out["optimizer"] = resolve_component(
+        "optimizer",
+        values.get("optimizer", DEFAULT_OPTIMIZER),
+        DEFAULT_OPTIMIZER,
+        "model.optimizer",
+    )
+    out["scheduler"] = resolve_component(
+        "scheduler",
+        values.get("scheduler", DEFAULT_SCHEDULER),
+        DEFAULT_SCHEDULER,
+        "model.scheduler",
+    )
+    try_build(out["optimizer"], out["scheduler"], "model")
     return out
 
 
-def _number(cfg: Mapping[str, Any], key: str, ok: Any, allowed: str) -> None:
-    v = cfg[key]
-    is_num = isinstance(v, (int, float)) and not isinstance(v, bool)
-    check(is_num and ok(v), f"model.{key}", v, allowed)
-
-
-def validate(cfg: Mapping[str, Any]) -> None:
-    """Check a resolved model config; the message names the key and the allowed values."""
-    if cfg["name"] not in VARIANTS:
-        raise unknown("model", cfg["name"], VARIANTS)
-    _number(cfg, "concept_loss_weight", lambda v: v >= 0, "a number >= 0")
-    _number(cfg, "task_loss_weight", lambda v: v >= 0, "a number >= 0")
-    _number(cfg, "training_intervention_prob", lambda v: 0 <= v <= 1, "a probability in [0, 1]")
-    v = cfg["emb_size"]
-    check(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-        "model.emb_size",
-        v,
-        "an integer >= 1",
-    )
-    if cfg["intervention_granularity"] not in GRANULARITIES:
-        raise unknown(
-            "model.intervention_granularity", cfg["intervention_granularity"], GRANULARITIES
-        )
-    if cfg["concept_weights"] not in CONCEPT_WEIGHTS:
-        raise unknown("model.concept_weights", cfg["concept_weights"], CONCEPT_WEIGHTS)
-    ext = cfg["extractor"]
-    if ext["activation"] not in ACTIVATIONS:
-        raise unknown("model.extractor.activation", ext["activation"], ACTIVATIONS)
-    hidden = list(ext["hidden"])
-    if not all(isinstance(h, int) and h >= 1 for h in hidden):
-        raise CemError(f"model.extractor.hidden={hidden!r} is invalid; allowed: integers >= 1")
-    check(
-        isinstance(ext["out"], int) and ext["out"] >= 1,
-        "model.extractor.out",
-        ext["out"],
-        "an integer >= 1",
-    )
+# The defaults as plain dicts (derived from ModelSettings, the one place they are written).
+DEFAULTS: dict[str, Any] = defaults(ModelSettings)
 
 
 def build_model(
