@@ -51,6 +51,19 @@ def test_display_is_only_installed_in_ipython() -> None:
     assert install_display() is False  # plain pytest: no IPython shell
 
 
+def test_the_display_prints_one_message_for_checks_and_library_errors(capsys) -> None:
+    from cem.errors import CemError
+    from cem.exercises.feedback import _show
+
+    assert _show(None, CheckFailed, CheckFailed("task", "x is 3.", "count."), None) == []
+    assert capsys.readouterr().err == "✗ task: x is 3.\n  Hint: count.\n"
+    error = CemError("model.alpha is unknown; allowed: name, emb_size")
+    assert _show(None, CemError, error, None) == []
+    assert (
+        capsys.readouterr().err == "✗ cem-bench: model.alpha is unknown; allowed: name, emb_size\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("value", "fast"), [("1", True), ("yes", True), ("0", False), ("", False), ("false", False)]
 )

@@ -75,11 +75,6 @@ def test_alpha_as_the_task_loss_weight_gets_its_hint() -> None:
     assert "not `task_loss_weight`" in _fails(check.alpha_sweep, runs, MODELS, ALPHAS, EPOCHS)
 
 
-def test_alpha_under_a_name_the_library_ignores_gets_its_hint() -> None:
-    runs = {(m, a): _result(m, 1.0, alpha=a) for m in MODELS for a in ALPHAS}
-    assert "no setting 'alpha'" in _fails(check.alpha_sweep, runs, MODELS, ALPHAS, EPOCHS)
-
-
 def test_the_loop_variable_forgotten_gets_its_hint() -> None:
     runs = {(m, a): _result(m, 1.0) for m in MODELS for a in ALPHAS}
     assert "every run has the same" in _fails(check.alpha_sweep, runs, MODELS, ALPHAS, EPOCHS)

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from cem.errors import CemError
+
 # Frames under these folders are the library's or a dependency's, never the student's.
 _NOT_STUDENT = (str(Path(__file__).resolve().parents[1]), "site-packages", sys.prefix)
 PLACEHOLDER_HELP = "replace the `...` (marked TODO) with your answer, then run this cell again"
@@ -113,13 +115,20 @@ def call_student(what: str, description: str, fn: Callable[..., Any], *args: Any
 
 
 def _show(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> list:
-    """IPython custom-exception handler: print the message in place of a traceback."""
-    print(str(value), file=sys.stderr)
+    """IPython custom-exception handler: print the message in place of a traceback.
+
+    A checker's message is shown as it is; the library's own one-line error for a bad setting
+    (:class:`cem.errors.CemError`, e.g. ``model.alpha is unknown; allowed: …`` from ``run``)
+    gets the same mark, so a typo in a config dict reads like a checker's message.
+    """
+    text = str(value) if isinstance(value, CheckFailed) else f"✗ cem-bench: {value}"
+    print(text, file=sys.stderr)
     return []
 
 
 def install_display() -> bool:
-    """Show :class:`CheckFailed` as its message alone in an IPython kernel; False elsewhere."""
+    """Show :class:`CheckFailed` and :class:`cem.errors.CemError` as their message alone in an
+    IPython kernel; False elsewhere."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -127,5 +136,5 @@ def install_display() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
-    shell.set_custom_exc((CheckFailed,), _show)
+    shell.set_custom_exc((CheckFailed, CemError), _show)
     return True
