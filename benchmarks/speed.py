@@ -26,51 +26,38 @@ import sys
 import time
 import warnings
 
-MODELS = [
-    "cem",
-    "cbm_bool",
-    "cbm_sigmoid",
-    "cbm_logit",
-    "cbm_hybrid_sigmoid",
-    "cbm_hybrid_logit",
-    "cbm_sequential",
-    "cbm_independent",
-    "dnn",
-]
+from cem.models.registry import model_names
+
 DATASETS = ["xor", "trig", "dot"]
 CLOCK = time.process_time  # CPU time of this (single-threaded) process
 
 
 def bare(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
-    """Plain PyTorch training with the same network, data order and losses; returns (s, steps)."""
+    """Plain PyTorch training with the same network, data order and losses; returns (s, steps).
+
+    The loss of a step is the model's own objective (``Objective.training_loss``: the same
+    computation whatever drives it), so every model of the registry is timed, with no code here
+    per model; what differs from ``ours`` is only the loop around it.
+    """
     import torch
-    from torch.nn import functional as F
 
     from cem.data.datamodule import ConceptDataModule
-    from cem.models.lightning import stages_for
-    from cem.models.registry import VARIANTS, build_model, resolve
+    from cem.models.registry import build_model, build_objective, resolve
 
     torch.manual_seed(seed)
     dm = ConceptDataModule.from_config(name=dataset, protocol="paper", batch_size=256, seed=seed)
     cfg = resolve({"name": model})
     net = build_model(cfg, dm.n_features, dm.n_concepts, 1)
-    variant = VARIANTS[model]
-    alpha = 1.0 if variant.has_concepts else 0.0
-    p_int = 0.25 if variant.kind == "cem" else 0.0
+    objective = build_objective(cfg, dm.n_concepts)
     x_all, c_all, y_all = dm.tensors["train"]
     gen = torch.Generator().manual_seed(seed)
     steps = 0
     t0 = CLOCK()
-    for stage in stages_for(model):
-        head_params = {id(p) for p in net.c2y.parameters()}
-        if stage == "concepts":
-            params = [p for p in net.parameters() if id(p) not in head_params]
-        elif stage.startswith("task_"):
-            params = list(net.c2y.parameters())
-            for p in net.parameters():
-                p.requires_grad_(id(p) in head_params)
-        else:
-            params = list(net.parameters())
+    for stage in objective.stages:
+        params = objective.trainable(net, stage)
+        trained = {id(p) for p in params}
+        for p in net.parameters():
+            p.requires_grad_(id(p) in trained)
         opt = torch.optim.Adam(params, lr=0.01)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.1, patience=10)
         for _ in range(epochs):
@@ -80,18 +67,7 @@ def bare(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
             n_batches = 0
             for s in range(0, len(xs), 256):
                 x, c, y = xs[s : s + 256], cs[s : s + 256], ys[s : s + 256]
-                mask = None
-                if stage == "task_true":
-                    mask = torch.ones_like(c, dtype=torch.bool)
-                elif p_int:
-                    mask = torch.rand(c.shape) < p_int
-                out = net(x, c if mask is not None else None, mask)
-                if stage == "concepts":
-                    loss = F.binary_cross_entropy_with_logits(out.c_logits, c)
-                else:
-                    loss = F.binary_cross_entropy_with_logits(out.y_logits.squeeze(1), y.float())
-                    if stage == "joint" and alpha:
-                        loss = loss + F.binary_cross_entropy_with_logits(out.c_logits, c)
+                loss = objective.training_loss(net, x, c, y, stage)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -99,6 +75,7 @@ def bare(dataset: str, model: str, epochs: int, seed: int) -> tuple[float, int]:
                 n_batches += 1
                 steps += 1
             sched.step(float(total / n_batches))
+        objective.on_train_end(net, (x_all, c_all, y_all))
     return CLOCK() - t0, steps
 
 
@@ -195,7 +172,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1)")
     p.add_argument("--datasets", nargs="+", default=DATASETS)
-    p.add_argument("--models", nargs="+", default=MODELS)
+    p.add_argument("--models", nargs="+", default=model_names(), help="default: every model")
     p.add_argument("--impl", choices=["bare", "ours"], help=argparse.SUPPRESS)
     p.add_argument("--core", type=int, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -230,7 +207,7 @@ def main() -> None:
                 f"{res['ours']['peak_mb']:.0f} |",
                 flush=True,
             )
-    print(f"\nworst ratio {worst:.2f}x (target <= 1.20x): {'PASS' if worst <= 1.2 else 'FAIL'}")
+    print(f"\nworst ratio {worst:.2f}x (target <= 1.12x): {'PASS' if worst <= 1.12 else 'FAIL'}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +60,19 @@ if not OmegaConf.has_resolver("cem_dirname"):
 
 def register_defaults() -> None:
     """Store every group's defaults (:func:`cem.config.hydra_defaults`) in Hydra's ConfigStore
-    as ``_defaults``, the first entry of ``conf/train.yaml``'s defaults list: the YAML files
-    hold only what differs from them. Idempotent; imports torch (the model schema needs it)."""
+    as ``_defaults``, the first entry of ``conf/train.yaml``'s defaults list, and each model
+    kind's as ``model/_<kind>``, the first entry of its model YAMLs' defaults lists: the YAML
+    files hold only what differs from them. Idempotent; imports torch (the model schemas need
+    it)."""
     from hydra.core.config_store import ConfigStore
 
     from cem.config import hydra_defaults
+    from cem.models.registry import kind_defaults, model_names, preset
 
-    ConfigStore.instance().store(name="_defaults", node=hydra_defaults())
+    store = ConfigStore.instance()
+    store.store(name="_defaults", node=hydra_defaults())
+    for kind in sorted({preset(name)[0] for name in model_names()}):
+        store.store(group="model", name=f"_{kind}", node=kind_defaults(kind))
 
 
 def config_dir() -> Path:
@@ -81,9 +86,9 @@ def config_dir() -> Path:
 
 
 def _conf() -> Path:
-    packaged = Path(str(resources.files("cem"))) / "conf"
-    clone = Path(__file__).resolve().parents[1] / "conf"
-    return packaged if (packaged / "train.yaml").is_file() else clone
+    from cem.paths import conf_root
+
+    return conf_root()
 
 
 def group_options(group: str) -> list[str]:
@@ -197,6 +202,15 @@ def _compose_error(e: Exception, overrides: Sequence[str]) -> str:
             f"write +{key}=..."
         )
     node: Any = hydra_defaults()
+    if parent.split(".")[0] == "model":
+        from cem.models.registry import DEFAULT_NAME, kind_defaults, preset
+
+        chosen = [t.split("=", 1)[1] for t in overrides if t.split("=", 1)[0] == "model"]
+        name = chosen[-1] if chosen else DEFAULT_NAME
+        try:
+            node = {"model": {"name": name, **kind_defaults(preset(name)[0])}}
+        except CemError:
+            node = {}
     for part in parent.split(".") if parent else []:
         node = node.get(part) if isinstance(node, dict) else None
     allowed = ", ".join(node) if isinstance(node, dict) else "none"

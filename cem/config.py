@@ -3,14 +3,16 @@
 Groups and their schemas (each default is written once, in its schema):
 
 - ``dataset``: :class:`cem.data.settings.DatasetSettings` (generator settings or a file);
-- ``model``: :class:`cem.models.registry.ModelSettings` (optimiser and scheduler from an
-  allow-list, :mod:`cem.models.optim`);
+- ``model``: the schema of the model's kind (:mod:`cem.models.registry`: the model's YAML in
+  ``conf/model`` picks the kind and what differs from its defaults; optimiser and scheduler from
+  an allow-list, :mod:`cem.models.optim`);
 - ``trainer``: :class:`TrainerSettings`;
 - ``evaluation``: :class:`cem.evaluate.EvaluationSettings`;
 - ``seed`` (the model seed) and ``output_dir``.
 
 Hydra composes the same defaults (:func:`hydra_defaults`, stored as ``_defaults`` and listed first
-in ``conf/train.yaml``), so the YAML files hold only what differs from them.
+in ``conf/train.yaml``; a model's from its kind's schema, stored as ``model/_<kind>``), so the
+YAML files hold only what differs from them.
 :func:`resolve_config` refuses unknown keys at every depth and checks every value, in one line
 naming the key; it reads a dataset file once and checks its values too.
 """
@@ -27,8 +29,9 @@ from cem.data.dataset import ConceptData
 from cem.data.settings import DatasetSettings, n_concepts, resolve_dataset
 from cem.errors import CemError
 from cem.evaluate import EvaluationSettings, resolve_evaluation
+from cem.interventions import GENERIC_POLICIES
 from cem.metrics.interventions import concept_groups
-from cem.models.registry import DEFAULTS as MODEL_DEFAULTS
+from cem.models.registry import has_learned_policy
 from cem.models.registry import resolve as resolve_model
 from cem.settings import (
     INT_MAX,
@@ -83,12 +86,12 @@ class ResolvedConfig(dict):
 
 
 def hydra_defaults() -> dict[str, Any]:
-    """Every group's defaults, for Hydra to compose under the YAML files."""
+    """Every group's defaults, for Hydra to compose under the YAML files (but the model's, which
+    depend on its kind: :func:`cem.models.registry.kind_defaults`)."""
     top = defaults(TopSettings)
     return {
         "seed": top["seed"],
         "dataset": defaults(DatasetSettings),
-        "model": MODEL_DEFAULTS,
         "trainer": defaults(TrainerSettings),
         "evaluation": defaults(EvaluationSettings),
     }
@@ -125,6 +128,21 @@ def check_hardware(trainer: Mapping[str, Any]) -> None:
                 "trainer.accelerator='mps' needs Apple's Metal (MPS), which torch does not see "
                 "on this machine; allowed: cpu"
             )
+
+
+def _policies(asked: list[str] | None, model: Mapping[str, Any]) -> list[str]:
+    """The intervention policies a run measures: every one the model offers when none are
+    named, else the named ones, each offered by the model (``learned``: a learned policy)."""
+    offered = [*GENERIC_POLICIES, *(["learned"] if has_learned_policy(model) else [])]
+    if asked is None:
+        return offered
+    for policy in asked:
+        if policy not in offered:
+            raise CemError(
+                f"evaluation.policies={policy!r} needs a model with a learned intervention "
+                f"policy, and model={model['name']!r} has none; allowed: {', '.join(offered)}"
+            )
+    return list(asked)
 
 
 def resolve_config(cfg: Any = None, hardware: bool = True) -> ResolvedConfig:
@@ -164,10 +182,12 @@ def resolve_config(cfg: Any = None, hardware: bool = True) -> ResolvedConfig:
     trainer = resolve(TrainerSettings, values.get("trainer"), "trainer")
     if hardware:
         check_hardware(trainer)
+    model = resolve_model(values.get("model"))
+    evaluation["policies"] = _policies(evaluation["policies"], model)
     out = ResolvedConfig(
         seed=top["seed"],
         dataset=dataset,
-        model=resolve_model(values.get("model")),
+        model=model,
         trainer=trainer,
         evaluation=evaluation,
         output_dir=top["output_dir"],

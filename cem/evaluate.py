@@ -19,9 +19,10 @@ from typing import Any
 
 import torch
 
-from cem.metrics.interventions import POLICIES, concept_groups, intervention_curve
+from cem.interventions import GENERIC_POLICIES, POLICIES, intervention_curve
+from cem.metrics.interventions import concept_groups
 from cem.metrics.kmedoids import CLUSTERINGS
-from cem.models.concept_models import ConceptBottleneckModel, ConceptModel
+from cem.models.base import ConceptModel, LearnedPolicy
 from cem.models.inference import predict
 from cem.settings import (
     INT_MAX,
@@ -56,8 +57,14 @@ class EvaluationSettings:
 
     split: str = setting("test", choice(("train", "val", "test")))
     interventions: bool = setting(True, flag(), "intervention curves, correct and incorrect")
-    policies: list[str] = setting(
-        list(POLICIES), list_of(choice(POLICIES), f"a list among {', '.join(POLICIES)}")
+    # null: every policy the model offers (random, uncertainty, optimal_greedy, and learned
+    # when its networks carry a policy: intcem)
+    policies: list[str] | None = setting(
+        None,
+        optional(
+            list_of(choice(POLICIES), f"a list among {', '.join(POLICIES)}"),
+            "null (every policy the model offers)",
+        ),
     )
     random_orders: int = setting(5, integer(1, 1000), "random policy: orders averaged")
     # concept groups intervened as a whole, e.g. [[0, 1], [2]]; null = one group per concept
@@ -88,30 +95,28 @@ def resolve_evaluation(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
     return resolve(EvaluationSettings, cfg, "evaluation")
 
 
+def offered_policies(net: ConceptModel) -> list[str]:
+    """The intervention policies a network offers: the generic ones, and ``learned`` when it
+    carries its own policy."""
+    return [*GENERIC_POLICIES, *(["learned"] if isinstance(net, LearnedPolicy) else [])]
+
+
 @torch.no_grad()
 def public_reps(net: ConceptModel, x: torch.Tensor, reps: Any) -> Any:
-    """Per-concept representations as the authors' CAS code clusters them.
+    """Per-concept representations as the authors' CAS code clusters them: the network's
+    :meth:`~cem.models.base.ConceptModel.public_representation` where it has its own (their
+    CBM's scores before the Bool threshold, beside every free unit of a Hybrid CBM or the DNN),
+    else ``reps`` (CEM: the mixed embeddings, as ours).
 
-    Their CBM returns its bottleneck *before* the Bool threshold (which only happens inside the
-    label predictor's call), and their CAS function puts each concept's score beside *all* the
-    free units when the bottleneck is wider than k. So: CEM, the mixed embeddings (``reps``, as
-    ours); scalar CBMs, the score σ(ĉ_i) (ĉ_i for a Logit bottleneck; Bool: not the hard value);
-    Hybrid CBMs and the DNN, ``[score_i, every free unit]``.
-
-    x: (N, d); reps: (N, k, r), ours. Returns ``reps`` or a list of k arrays (N, 1 + n_extra).
+    x: (N, d); reps: (N, k, r), ours. Returns ``reps`` or an (N, k, r') array.
     """
-    if not isinstance(net, ConceptBottleneckModel):
-        return reps
     was_training = net.training
     net.eval()
     try:
-        _, score, free = net.scores(x.to(next(net.parameters()).device))
+        public = net.public_representation(x.to(next(net.parameters()).device))
     finally:
         net.train(was_training)
-    parts = [score.unsqueeze(-1)]
-    if free is not None:
-        parts.append(free.unsqueeze(1).expand(-1, score.shape[1], -1))
-    return torch.cat(parts, dim=-1).cpu().numpy()  # (N, k, 1 + n_extra)
+    return reps if public is None else public.cpu().numpy()
 
 
 def evaluate_extras(
@@ -146,7 +151,7 @@ def evaluate_extras(
                 )
                 for kind in ("correct", "incorrect")
             }
-            for policy in cfg["policies"]
+            for policy in (offered_policies(net) if cfg["policies"] is None else cfg["policies"])
         }
     if cfg["alignment"] or cfg["impurity"]:
         reps = predict(net, x).reps.detach().cpu().numpy()  # (N, k, r)

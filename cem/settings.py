@@ -151,6 +151,7 @@ def optional(rule: Rule, none: str = "null") -> Rule:
         f"{none}, or {rule.allowed}",
         lambda v: None if v is None else rule.cast(v),
         rule.choices,
+        explain=rule.explain,
     )
 
 

@@ -32,7 +32,7 @@ from cem.data.dataset import SPLITS, ConceptData
 from cem.data.settings import make_data
 from cem.evaluate import evaluate_extras
 from cem.models.inference import predict
-from cem.models.lightning import ConceptLightningModule, split_metrics, stages_for
+from cem.models.lightning import ConceptLightningModule, split_metrics
 from cem.progress import PlainProgress, use_progress_bar
 
 
@@ -173,7 +173,6 @@ def _run(cfg: ResolvedConfig) -> RunResult:
             torch.manual_seed(seed)
             dm = make_datamodule(cfg["dataset"], seed, cfg.data)
             model_cfg = cfg["model"]
-            stages = stages_for(model_cfg["name"])
             pos_weight = (
                 dm.concept_pos_weight().tolist()
                 if model_cfg["concept_weights"] == "balanced"
@@ -187,9 +186,9 @@ def _run(cfg: ResolvedConfig) -> RunResult:
                 n_out,
                 supervised=dm.supervised.tolist(),
                 pos_weight=pos_weight,
-                stage=stages[0],
                 resolved=True,
             )
+            stages = module.stages
             epochs = 0
             t_fit = time.perf_counter()
             # One Lightning epoch = the data epochs between two validations (one block, run in

@@ -180,7 +180,7 @@ for model, kinds in curves.items():
 # five orders per sample, so it lands close to your exact mean, not on it:
 
 # %%
-from cem.metrics.interventions import intervention_curve
+from cem.interventions import intervention_curve
 
 for model, net in nets.items():
     library = intervention_curve(net, x, c, y, policy="random")["task_acc"]

@@ -381,12 +381,12 @@ TRAIN_CASES: dict[str, Case] = {
     "typo in a key": Case(
         "cem-train",
         train("model.emb_sise=64"),
-        r"^model\.emb_sise is not a setting of model; allowed: name, emb_size, ",
+        r"^model\.emb_sise is not a setting of model; allowed: name, kind, emb_size, ",
     ),
     "typo in an added key": Case(
         "cem-train",
         train("+model.emb_sise=64"),
-        r"^model\.emb_sise is unknown; allowed: name, emb_size, ",
+        r"^model\.emb_sise is unknown; allowed: name, kind, emb_size, ",
     ),
     "negative learning rate": Case(
         "cem-train",

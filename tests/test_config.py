@@ -18,6 +18,7 @@ from cem.cli import config_dir
 from cem.config import ResolvedConfig, hydra_defaults, resolve_config
 from cem.errors import CemError
 from cem.models import optim
+from cem.models.registry import kind_defaults, model_names, preset
 from cem.models.registry import resolve as resolve_model
 from cem.settings import integer, resolve, setting
 from cem.train import run
@@ -48,8 +49,11 @@ def plain(cfg: Any) -> Any:
 
 
 def test_yaml_and_python_defaults_agree(hydra_ctx: None) -> None:
-    # cem-train with no overrides composes exactly the schemas' defaults...
-    assert composed() == plain(hydra_defaults())
+    # cem-train with no overrides composes exactly the schemas' defaults (the model's: its
+    # kind's, with the name its YAML gives)...
+    cfg = composed()
+    assert cfg.pop("model") == plain({**kind_defaults("cem"), "name": "cem"})
+    assert cfg == plain(hydra_defaults())
     # ...and resolves to what run({}) resolves to.
     assert plain(resolve_config(composed())) == plain(resolve_config({}))
     defaults = resolve_config({})
@@ -72,8 +76,16 @@ def test_a_group_file_holds_only_what_differs(
     assert {k: v for k, v in trainer.items() if hydra_defaults()["trainer"][k] != v} == differs
 
 
+@pytest.mark.parametrize("name", model_names())
+def test_hydra_and_python_read_a_model_yaml_alike(hydra_ctx: None, name: str) -> None:
+    kind, values = preset(name)
+    model = composed(f"model={name}")["model"]
+    assert model == plain({**kind_defaults(kind), **values})
+    assert plain(resolve_model(model)) == plain(resolve_model({"name": name}))
+
+
 def test_a_typo_is_an_error_not_the_default() -> None:
-    with pytest.raises(CemError, match=r"^model\.emb_sise is unknown; allowed: name, emb_size"):
+    with pytest.raises(CemError, match=r"^model\.emb_sise is unknown; allowed: name, kind, emb_"):
         run({"model": {"emb_sise": 4}})
 
 

@@ -14,7 +14,8 @@ from cem.data.dataset import ConceptData, Split
 from cem.data.io import save
 from cem.errors import CemError
 from cem.evaluate import public_reps, resolve_evaluation
-from cem.metrics.interventions import concept_groups, intervention_curve
+from cem.interventions import intervention_curve
+from cem.metrics.interventions import concept_groups
 from cem.train import run
 
 SMALL = {"emb_size": 8, "extractor": {"hidden": [32, 32], "out": 32}}
@@ -171,8 +172,8 @@ def test_public_reps_are_what_the_authors_code_clusters(name: str) -> None:
     [
         (
             lambda: resolve_evaluation({"policies": ["oracle"]}),
-            r"evaluation.policies='oracle' is unknown; allowed: optimal_greedy, random, "
-            r"uncertainty",
+            r"evaluation.policies='oracle' is unknown; allowed: learned, optimal_greedy, "
+            r"random, uncertainty$",
         ),
         (lambda: resolve_evaluation({"polices": []}), r"evaluation.polices is unknown"),
         (

@@ -11,7 +11,7 @@ import torch
 
 from cem.exercises import CheckFailed, NotAnswered, check
 from cem.exercises.interventions import reference_curve
-from cem.metrics.interventions import intervention_curve
+from cem.interventions import intervention_curve
 from cem.train import run
 
 QUIET = {"interventions": False, "alignment": False, "impurity": False}

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from cem.errors import CemError
+from cem.interventions import evaluate_intervention
 from cem.metrics.classification import task_metrics
-from cem.metrics.interventions import evaluate_intervention, intervention_mask
+from cem.metrics.interventions import intervention_mask
 from cem.train import run
 
 CFG = {

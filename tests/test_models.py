@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from cem.errors import CemError
-from cem.models import VARIANTS, build_model, resolve
-from cem.models.lightning import ConceptLightningModule, stages_for
+from cem.models import build_model, model_names, resolve
+from cem.models.lightning import ConceptLightningModule
 
 SMALL = {"emb_size": 4, "extractor": {"hidden": [16, 16], "out": 16}}
 B, D, K = 8, 5, 3
@@ -21,7 +21,7 @@ def batch(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return x, c, y
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
+@pytest.mark.parametrize("name", model_names())
 def test_forward_shapes(name: str) -> None:
     cfg = resolve({"name": name, **SMALL})
     net = build_model(cfg, D, K, 1)
@@ -36,10 +36,10 @@ def test_forward_shapes(name: str) -> None:
         assert out.reps.shape == (B, K, expected_r)
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
+@pytest.mark.parametrize("name", model_names())
 def test_loss_finite_and_step_changes_weights(name: str) -> None:
     torch.manual_seed(0)
-    module = ConceptLightningModule({"name": name, **SMALL}, D, K, 1, stage=stages_for(name)[0])
+    module = ConceptLightningModule({"name": name, **SMALL}, D, K, 1)
     x, c, y = batch()
     before = [p.detach().clone() for p in module.net.parameters()]
     opt = torch.optim.SGD([p for p in module.parameters() if p.requires_grad], lr=0.1)
@@ -100,16 +100,18 @@ def test_randint_per_batch_mask_is_shared_across_samples() -> None:
         K,
     )
     torch.manual_seed(1)
-    masks = [module._train_intervention(torch.zeros(64, K)) for _ in range(20)]
+    objective = module.objective
+    masks = [objective.intervention_mask(torch.zeros(64, K), "joint") for _ in range(20)]
     assert all(bool((m == m[:1]).all()) for m in masks)
     assert any(bool(m.any()) for m in masks)
-    module.per_batch = False
-    mask = module._train_intervention(torch.zeros(4000, K))
+    objective.per_batch = False
+    mask = objective.intervention_mask(torch.zeros(4000, K), "joint")
     assert abs(mask.float().mean().item() - 0.5) < 0.03  # per-sample Bernoulli(0.5)
 
 
 def test_sequential_second_stage_freezes_the_extractor() -> None:
-    module = ConceptLightningModule({"name": "cbm_sequential", **SMALL}, D, K, stage="concepts")
+    module = ConceptLightningModule({"name": "cbm_sequential", **SMALL}, D, K)
+    assert module.stages == ("concepts", "task_predicted") and module.stage == "concepts"
     module.stage = "task_predicted"
     assert not any(p.requires_grad for p in module.net.extractor.parameters())
     assert all(p.requires_grad for p in module.net.c2y.parameters())

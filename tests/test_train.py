@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from cem.errors import CemError
-from cem.models import VARIANTS
+from cem.models import model_names
 from cem.models.inference import predict
 from cem.train import run
 
@@ -33,7 +33,7 @@ def quick_run(name: str, **extra: object) -> dict:
 
 @pytest.fixture(scope="module")
 def xor_runs() -> dict:
-    return {name: quick_run(name) for name in sorted(VARIANTS)}
+    return {name: quick_run(name) for name in model_names()}
 
 
 @pytest.mark.parametrize("name", ["cem", "cbm_hybrid_sigmoid", "cbm_hybrid_logit", "dnn"])
@@ -41,7 +41,7 @@ def test_embedding_models_learn_xor(xor_runs: dict, name: str) -> None:
     assert xor_runs[name].metrics["test/task_acc"] >= 0.95
 
 
-@pytest.mark.parametrize("name", sorted(set(VARIANTS) - {"dnn"}))
+@pytest.mark.parametrize("name", sorted(set(model_names()) - {"dnn"}))
 def test_concept_models_learn_xor_concepts(xor_runs: dict, name: str) -> None:
     m = xor_runs[name].metrics
     assert m["test/concept_acc"] >= 0.95

@@ -43,7 +43,8 @@ from cem.exercises.scratch import (
     train_student,
     trig,
 )
-from cem.models.concept_models import ConceptBottleneckModel, ConceptOutput
+from cem.models.base import ConceptOutput
+from cem.models.cbm import ConceptBottleneckModel
 from cem.models.lightning import ConceptLightningModule
 
 __all__ = ["cbm_forward", "cbm_loss", "cbm_training"]

@@ -51,7 +51,7 @@ from cem.exercises.scratch import (
     train_student,
     trig,
 )
-from cem.models.concept_models import ConceptEmbeddingModel
+from cem.models.cem import ConceptEmbeddingModel
 from cem.models.lightning import ConceptLightningModule
 
 __all__ = ["cem_forward", "cem_training", "randint_mask"]

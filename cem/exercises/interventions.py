@@ -4,7 +4,7 @@ The student writes two functions and answers two questions:
 
 * ``intervene(net, x, c, y, concepts, incorrect=False) -> float``: the task accuracy when the
   concepts listed in ``concepts`` are replaced, for every sample, by their true value (or the
-  flipped value); checked against :func:`cem.metrics.interventions.evaluate_intervention`;
+  flipped value); checked against :func:`cem.interventions.evaluate_intervention`;
 * ``curve(net, x, c, y, incorrect=False) -> list[float]``: the accuracy after intervening on
   n = 0, 1, …, k concepts, each point the mean over every set of n concepts (the exact expectation
   of the library's per-sample *random* policy);
@@ -31,8 +31,8 @@ import torch
 
 from cem.exercises.answers import as_array, as_choice, as_float
 from cem.exercises.feedback import call_student, fail, passed, require, returned_none
+from cem.interventions import evaluate_intervention
 from cem.metrics.classification import task_metrics
-from cem.metrics.interventions import evaluate_intervention
 from cem.models.inference import predict
 
 __all__ = [

@@ -315,7 +315,7 @@ def reference_train(
     reset: bool = False,
 ) -> list[float]:
     """Train the library's network with the library's loss and RandInt masks
-    (``module.loss``, ``module._train_intervention``) in the plain loop the students write:
+    (``module.training_loss``: the model's objective) in the plain loop the students write:
     Adam(lr); each epoch one permutation from a generator seeded ``seed``, cut into batches.
 
     ``cem.train.run`` adds a learning-rate scheduler, validation and Lightning's start-up around
@@ -342,9 +342,7 @@ def reference_train(
         total = 0.0
         for start in range(0, len(x), batch_size):
             b = order[start : start + batch_size]
-            mask = module._train_intervention(c[b])
-            out = net(x[b], c[b] if mask is not None else None, mask)
-            loss = module.loss(out, c[b], y[b])
+            loss = module.training_loss(x[b], c[b], y[b])
             if zero_grad:
                 opt.zero_grad()
             loss.backward()

@@ -1,8 +1,8 @@
-"""Test-time interventions: validate a mask, build the values a person would put in, evaluate.
+"""Interventions as arrays: masks, the values put in, concept groups, areas under curves.
 
-A mask (N, k) marks the concepts replaced for each sample; *correct* interventions put in the true
-concept value, *incorrect* ones the flipped value. What "the value" means is the model's business
-(Sigmoid CBM: the probability; Logit CBM: Koh's 5th/95th percentile logit; CEM: p̂ := c).
+Pure functions on tensors (no network runs here; :mod:`cem.interventions` runs a trained model
+under these masks). A mask (N, k) marks the concepts replaced for each sample; *correct*
+interventions put in the true concept value, *incorrect* ones the flipped value.
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from cem.errors import CemError, unknown
-from cem.metrics.classification import task_metrics
-from cem.models.concept_models import ConceptModel
-from cem.models.inference import predict
+from cem.errors import CemError
 
 MaskLike = torch.Tensor | np.ndarray | Sequence[int] | None
 
@@ -55,38 +52,6 @@ def intervention_values(c: torch.Tensor, incorrect: bool = False) -> torch.Tenso
     return 1 - c if incorrect else c
 
 
-def require_concepts(net: ConceptModel, name: str = "model") -> None:
-    """Interventions need concepts: refuse the no-concept DNN with a clear message."""
-    if not getattr(net, "has_concepts", True):
-        raise CemError(
-            f"interventions are undefined for {name}={getattr(net, 'name', 'dnn')!r} "
-            "(it has no concepts); allowed: any concept model (cem, cbm_*)"
-        )
-
-
-def evaluate_intervention(
-    net: ConceptModel,
-    x: torch.Tensor,
-    c: torch.Tensor,
-    y: torch.Tensor,
-    mask: MaskLike,
-    incorrect: bool = False,
-) -> dict[str, float]:
-    """Task accuracy and AUC on a whole split under one intervention, in one vectorized pass.
-
-    x: (N, d); c: (N, k) true concepts; y: (N,); mask: indices, (k,) or (N, k) mask.
-    """
-    require_concepts(net)
-    m = intervention_mask(mask, len(x), c.shape[1])
-    out = predict(net, x, intervention_values(c.float(), incorrect), m)
-    return task_metrics(out.y_logits, y)
-
-
-# ---- intervention curves ------------------------------------------------------------------
-
-POLICIES: tuple[str, ...] = ("random", "uncertainty", "optimal_greedy")
-
-
 def concept_groups(groups: Sequence[Sequence[int]] | None, k: int) -> list[list[int]]:
     """Validate a group map (a partition of 0..k-1); None means one group per concept."""
     if groups is None:
@@ -103,7 +68,7 @@ def concept_groups(groups: Sequence[Sequence[int]] | None, k: int) -> list[list[
     return [list(map(int, g)) for g in groups]
 
 
-def _group_matrix(groups: list[list[int]], k: int) -> torch.Tensor:
+def group_matrix(groups: list[list[int]], k: int) -> torch.Tensor:
     """(G, k) bool: row g marks the concepts of group g."""
     m = torch.zeros(len(groups), k, dtype=torch.bool)
     for g, members in enumerate(groups):
@@ -111,96 +76,36 @@ def _group_matrix(groups: list[list[int]], k: int) -> torch.Tensor:
     return m
 
 
-def _p_true(y_logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """(N,) probability the model gives the true label."""
+def concept_mask(chosen: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """The (N, k) concept mask of the groups chosen by (N, G) bool ``chosen``; groups (G, k)."""
+    return (chosen.float() @ groups.float()) > 0
+
+
+def true_log_odds(y_logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(N,) log-odds of the true label, log p(y) − log(1 − p(y)): y_logits (N, 1) binary or
+    (N, C); y (N,) int. For a binary task it is the logit, signed by the label."""
+    if y_logits.shape[1] == 1:
+        z = y_logits.squeeze(1)
+        return torch.where(y == 1, z, -z)
+    logp = torch.log_softmax(y_logits, dim=1)
+    lp = logp.gather(1, y.view(-1, 1)).squeeze(1)
+    others = torch.logsumexp(logp.scatter(1, y.view(-1, 1), float("-inf")), dim=1)
+    return lp - others
+
+
+def p_true(y_logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(N,) probability the model gives the true label (y_logits (N, 1) or (N, C), y (N,))."""
     if y_logits.shape[1] == 1:
         p1 = torch.sigmoid(y_logits.squeeze(1))
         return torch.where(y == 1, p1, 1 - p1)
     return torch.softmax(y_logits, dim=1).gather(1, y.view(-1, 1)).squeeze(1)
 
 
-def intervention_curve(
-    net: ConceptModel,
-    x: torch.Tensor,
-    c: torch.Tensor,
-    y: torch.Tensor,
-    policy: str = "random",
-    groups: Sequence[Sequence[int]] | None = None,
-    incorrect: bool = False,
-    n_orders: int = 5,
-    seed: int = 0,
-) -> dict[str, list[float]]:
-    """Task accuracy and AUC after intervening on 0, 1, …, G concept groups of every sample.
-
-    Policies pick, per sample, the order of the groups: ``random`` (a fresh random order per
-    sample, averaged over ``n_orders`` draws), ``uncertainty`` (groups whose predicted concepts
-    are closest to p = 0.5 first) and ``optimal_greedy`` (an oracle: at each step the group whose
-    intervention most raises p(true y)). Every step is one vectorized pass over the whole split.
-
-    x: (N, d), c: (N, k) true concepts, y: (N,). Returns ``{"n_groups": [0..G], "task_acc": […],
-    "task_auc": […]}`` (lists of G + 1 floats).
-    """
-    if policy not in POLICIES:
-        raise unknown("policy", policy, POLICIES)
-    require_concepts(net)
-    n, k = c.shape
-    groups_ = concept_groups(groups, k)
-    gm = _group_matrix(groups_, k).to(x.device)  # (G, k)
-    n_groups = len(groups_)
-    values = intervention_values(c.float(), incorrect)
-    plain = predict(net, x)
-
-    def at(mask_groups: torch.Tensor) -> dict[str, float]:
-        """Metrics with the groups chosen by (N, G) bool ``mask_groups`` intervened."""
-        mask = (mask_groups.float() @ gm.float()) > 0  # (N, k)
-        return task_metrics(predict(net, x, values, mask).y_logits, y)
-
-    steps = range(n_groups + 1)
-    if policy == "optimal_greedy":
-        # The oracle ranks groups by how much their *correct* value raises p(true y); incorrect
-        # curves then put wrong values in that same order (an oracle for wrong values would pick
-        # the flips that happen to help, which measures nothing).
-        truth = c.float()
-        chosen = torch.zeros(n, n_groups, dtype=torch.bool, device=x.device)
-        curve = [task_metrics(plain.y_logits, y)]
-        eye = torch.eye(n_groups, dtype=torch.bool, device=x.device).unsqueeze(1)  # (G, 1, G)
-        for _ in range(n_groups):
-            # Score every candidate group for every sample in one stacked pass: (G·N) rows.
-            cand = chosen.unsqueeze(0) | eye  # (G, N, G)
-            masks = ((cand.float() @ gm.float()) > 0).reshape(-1, k)
-            out = predict(net, x.repeat(n_groups, 1), truth.repeat(n_groups, 1), masks)
-            score = _p_true(out.y_logits, y.repeat(n_groups)).view(n_groups, n).T  # (N, G)
-            best = score.masked_fill(chosen, float("-inf")).argmax(dim=1)
-            chosen = chosen.clone()
-            chosen[torch.arange(n, device=x.device), best] = True
-            curve.append(at(chosen))
-        return _pack(curve)
-    if policy == "uncertainty":
-        p = torch.sigmoid(plain.c_logits)
-        closeness = (p - 0.5).abs()  # (N, k): small = uncertain
-        group_score = (closeness.float() @ gm.float().T) / gm.sum(1).float()  # (N, G) mean
-        orders = [group_score.argsort(dim=1)]
-    else:
-        gen = torch.Generator().manual_seed(seed)
-        orders = [
-            torch.rand(n, n_groups, generator=gen).argsort(dim=1).to(x.device)
-            for _ in range(n_orders)
-        ]
-    curves = []
-    for order in orders:
-        rank = order.argsort(dim=1)  # (N, G): position of each group in the sample's order
-        curves.append([at(rank < j) for j in steps])
-    return _pack(
-        [
-            {key: sum(cv[j][key] for cv in curves) / len(curves) for key in curves[0][0]}
-            for j in steps
-        ]
-    )
-
-
-def _pack(curve: list[dict[str, float]]) -> dict[str, list[float]]:
-    return {
-        "n_groups": list(range(len(curve))),
-        "task_acc": [m["task_acc"] for m in curve],
-        "task_auc": [m["task_auc"] for m in curve],
-    }
+def curve_area(values: Sequence[float]) -> float:
+    """Normalised area under an intervention curve: the trapezoid rule over the fraction of
+    groups intervened (0, 1/G, …, 1), so a flat curve at a scores a; ``values`` has G + 1
+    entries (G >= 1)."""
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1 or len(v) < 2:
+        raise CemError(f"intervention curve of {len(v)} points is invalid; allowed: 2 or more")
+    return float(((v[1:] + v[:-1]) / 2).mean())

@@ -1,21 +1,28 @@
-"""Concept models: plain networks (``concept_models``), the registry of config names, and the
-Lightning module that trains them (``cem.models.lightning``, imported on demand)."""
+"""Concept models: the interface (``base``), one module per kind (``cbm``, ``cem``, ...), the
+registry that maps a config to a network and its objective, and the Lightning module that
+trains any of them (``cem.models.lightning``, imported on demand)."""
 
-from cem.models.concept_models import (
-    ConceptBottleneckModel,
-    ConceptEmbeddingModel,
-    ConceptModel,
-    ConceptOutput,
+from cem.models.base import ConceptModel, ConceptOutput, LearnedPolicy, Objective
+from cem.models.registry import (
+    ModelKind,
+    ModelSettings,
+    build_model,
+    build_objective,
+    model_names,
+    register,
+    resolve,
 )
-from cem.models.registry import DEFAULTS, VARIANTS, build_model, resolve
 
 __all__ = [
-    "ConceptBottleneckModel",
-    "ConceptEmbeddingModel",
     "ConceptModel",
     "ConceptOutput",
-    "DEFAULTS",
-    "VARIANTS",
+    "LearnedPolicy",
+    "ModelKind",
+    "ModelSettings",
+    "Objective",
     "build_model",
+    "build_objective",
+    "model_names",
+    "register",
     "resolve",
 ]

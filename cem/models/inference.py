@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from cem.models.concept_models import ConceptModel, ConceptOutput
+from cem.models.base import ConceptModel, ConceptOutput
 
 
 @torch.no_grad()
@@ -44,3 +44,27 @@ def predict(
         return None if parts[0] is None else torch.cat(parts)
 
     return ConceptOutput(cat("y_logits"), cat("c_logits"), cat("reps"))
+
+
+@torch.no_grad()
+def predict_policy(
+    net: ConceptModel, x: torch.Tensor, c_int: torch.Tensor, mask: torch.Tensor, chunk: int = 65536
+) -> torch.Tensor:
+    """A network's own intervention policy (:class:`cem.models.base.LearnedPolicy`) over a whole
+    split in eval mode: x (N, d), c_int (N, k) values, mask (N, k) bool of the concepts
+    intervened so far -> (N, k) scores of intervening next on each concept."""
+    was_training = net.training
+    net.eval()
+    device = next(net.parameters()).device
+    try:
+        parts = [
+            net.policy_logits(  # type: ignore[attr-defined]
+                x[s : s + chunk].to(device),
+                c_int[s : s + chunk].to(device),
+                mask[s : s + chunk].to(device),
+            )
+            for s in range(0, max(len(x), 1), chunk)
+        ]
+    finally:
+        net.train(was_training)
+    return torch.cat(parts)

@@ -1,13 +1,12 @@
-"""The LightningModule that trains every concept model of the registry.
+"""The LightningModule that trains every concept model of the registry, knowing none of them.
 
-It builds its network from the model config (so a checkpoint reloads without the config file),
-uses manual optimisation so that a training step is exactly zero_grad → forward → backward → step
-(no per-step closures, host syncs or metric computation), and logs whole-split metrics under
-``train/…``, ``val/…``, ``test/…``.
+It builds its network and the network's objective from the model config (so a checkpoint
+reloads without the config file), uses manual optimisation so that a training step is exactly
+zero_grad → loss → backward → step (no per-step closures, host syncs or metric computation), and
+logs whole-split metrics under ``train/…``, ``val/…``, ``test/…``.
 
-Training stages: ``joint`` (α·concept loss + task loss), and for Sequential / Independent CBMs
-``concepts`` (x→c alone) followed by ``task_predicted`` (c2y on the frozen extractor's predicted
-concepts) or ``task_true`` (c2y on the true concepts).
+What a step computes, which stages a model trains in and which parameters each stage trains are
+the objective's (:class:`cem.models.base.Objective`): this module only drives those hooks.
 """
 
 from __future__ import annotations
@@ -19,40 +18,29 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.plugins.precision import Precision
 from pytorch_lightning.strategies import SingleDeviceStrategy
-from torch.nn import functional as F
 
 from cem.errors import unknown
 from cem.metrics.classification import concept_metrics, task_metrics
-from cem.models.concept_models import ConceptBottleneckModel, ConceptEmbeddingModel, ConceptOutput
+from cem.models.base import ConceptOutput
 from cem.models.optim import build_optimizer, build_scheduler
-from cem.models.registry import VARIANTS, build_model, resolve
+from cem.models.registry import build_model, build_objective, resolve
 
-STAGES: tuple[str, ...] = ("joint", "concepts", "task_predicted", "task_true")
 # What each validation logs (per-concept accuracies are in the final whole-split metrics).
 VAL_LOGGED = ("loss", "task_acc", "task_auc", "concept_acc", "concept_auc")
 
 
-def stages_for(model_name: str) -> list[str]:
-    """The training stages of a model variant, in order."""
-    training = VARIANTS[model_name].training
-    return {
-        "joint": ["joint"],
-        "sequential": ["concepts", "task_predicted"],
-        "independent": ["concepts", "task_true"],
-    }[training]
-
-
 class ConceptLightningModule(pl.LightningModule):
-    """Trains a concept model (CBM family, CEM, no-concept DNN).
+    """Trains any model of the registry: its network (``net``) with its objective
+    (``objective``: stages, loss, what each stage trains).
 
     Parameters
     ----------
-    model : model config (see ``cem.models.registry.ModelSettings``); resolved and checked here
-        unless ``resolved`` (``cem.train.run`` resolves the whole run config once)
+    model : model config (see :mod:`cem.models.registry`); resolved and checked here unless
+        ``resolved`` (``cem.train.run`` resolves the whole run config once)
     n_features, n_concepts, n_out : d, k and task logits (1 for binary tasks)
     supervised : (k,) which concepts have supervision (hidden concepts: False); default all
     pos_weight : (k,) BCE positive weights for imbalanced concepts (``concept_weights: balanced``)
-    stage : first training stage (see module docstring)
+    stage : the training stage to start in (default: the objective's first)
     """
 
     def __init__(
@@ -63,7 +51,7 @@ class ConceptLightningModule(pl.LightningModule):
         n_out: int = 1,
         supervised: Sequence[bool] | None = None,
         pos_weight: Sequence[float] | None = None,
-        stage: str = "joint",
+        stage: str | None = None,
         resolved: bool = False,
     ) -> None:
         super().__init__()
@@ -81,78 +69,47 @@ class ConceptLightningModule(pl.LightningModule):
         )
         self.cfg = model
         self.net = build_model(model, n_features, n_concepts, n_out)
+        self.objective = build_objective(model, n_concepts, supervised, pos_weight)
         self.automatic_optimization = False
-        self.stage = stage
-        variant = VARIANTS[model["name"]]
-        self.alpha = float(model["concept_loss_weight"]) if variant.has_concepts else 0.0
-        self.task_weight = float(model["task_loss_weight"])
-        self.p_int = (
-            float(model["training_intervention_prob"])
-            if isinstance(self.net, ConceptEmbeddingModel)
-            else 0.0
-        )
-        self.per_batch = model["intervention_granularity"] == "batch"
-        sup = torch.ones(n_concepts) if supervised is None else torch.as_tensor(supervised).float()
-        self.register_buffer("supervised", sup, persistent=False)
-        pw = None if pos_weight is None else torch.as_tensor(pos_weight, dtype=torch.float32)
-        self.register_buffer("pos_weight", pw, persistent=False)
-        self._plain_concept_loss = pw is None and bool(sup.all())
+        self.stage = self.objective.stages[0] if stage is None else stage
         self._outputs: list[tuple[ConceptOutput, torch.Tensor, torch.Tensor]] = []
         self.loss_history: dict[str, list[float]] = {}  # stage -> mean training loss per epoch
 
     # ---- stage ----
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The model's training stages, in order (the objective's)."""
+        return tuple(self.objective.stages)
+
     @property
     def stage(self) -> str:
         return self._stage
 
     @stage.setter
     def stage(self, value: str) -> None:
-        if value not in STAGES:
-            raise unknown("stage", value, STAGES)
+        if value not in self.objective.stages:
+            raise unknown("stage", value, self.objective.stages)
         self._stage = value
-        # Second stages train c2y alone on a frozen extractor.
-        frozen = value in ("task_predicted", "task_true")
-        for p in self.net.concept_parameters():
-            p.requires_grad_(not frozen)
+        # What the stage does not train is frozen (a CBM's second stage: the extractor).
+        trained = {id(p) for p in self.objective.trainable(self.net, value)}
+        for p in self.net.parameters():
+            p.requires_grad_(id(p) in trained)
 
     # ---- loss ----
-    def concept_loss(self, c_logits: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """Mean BCE over supervised concepts: c_logits, c (B, k)."""
-        if self._plain_concept_loss:  # every concept supervised, unweighted: the plain mean
-            return F.binary_cross_entropy_with_logits(c_logits, c)
-        bce = F.binary_cross_entropy_with_logits(
-            c_logits, c, pos_weight=self.pos_weight, reduction="none"
-        )
-        return (bce * self.supervised).sum() / (self.supervised.sum() * len(c))
-
-    def task_loss(self, y_logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """BCE for a binary task (y_logits (B, 1)), cross-entropy for (B, C)."""
-        if y_logits.shape[1] == 1:
-            return F.binary_cross_entropy_with_logits(y_logits.squeeze(1), y.to(y_logits.dtype))
-        return F.cross_entropy(y_logits, y)
-
     def loss(self, out: ConceptOutput, c: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        if self.stage == "concepts":
-            return self.concept_loss(out.c_logits, c)
-        loss = self.task_weight * self.task_loss(out.y_logits, y)
-        if self.stage == "joint" and self.alpha > 0 and out.c_logits is not None:
-            loss = loss + self.alpha * self.concept_loss(out.c_logits, c)
-        return loss
+        """The current stage's loss of an output and its batch (c (B, k), y (B,))."""
+        return self.objective.loss(out, c, y, self.stage)
+
+    def training_loss(self, x: torch.Tensor, c: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The loss of one optimisation step on x (B, d), c (B, k), y (B,) in the current stage
+        (with the model's training-time interventions or rollouts)."""
+        return self.objective.training_loss(self.net, x, c, y, self.stage)
 
     # ---- training ----
     def forward(
         self, x: torch.Tensor, c_int: torch.Tensor | None = None, mask: torch.Tensor | None = None
     ) -> ConceptOutput:
         return self.net(x, c_int, mask)
-
-    def _train_intervention(self, c: torch.Tensor) -> torch.Tensor | None:
-        if self.stage == "task_true":
-            return torch.ones_like(c, dtype=torch.bool)  # independent CBM: c2y reads true concepts
-        if self.p_int > 0 and self.stage == "joint":
-            # RandInt: each concept is replaced by its true value with probability p_int.
-            shape = (1, c.shape[1]) if self.per_batch else c.shape
-            return (torch.rand(shape, device=c.device) < self.p_int).expand_as(c)
-        return None
 
     def on_fit_start(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)
@@ -190,10 +147,9 @@ class ConceptLightningModule(pl.LightningModule):
     def _optimise(self, opt: Any, batches: list[tuple[torch.Tensor, ...]]) -> torch.Tensor:
         """zero_grad → forward → backward → step on each minibatch; the summed loss (0-dim)."""
         total = torch.zeros((), device=self.device)
+        objective, net, stage = self.objective, self.net, self.stage
         for x, c, y in batches:
-            mask = self._train_intervention(c)
-            out = self.net(x, c if mask is not None else None, mask)
-            loss = self.loss(out, c, y)
+            loss = objective.training_loss(net, x, c, y, stage)
             if self._direct:
                 opt.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -262,18 +218,14 @@ class ConceptLightningModule(pl.LightningModule):
         # Mean training loss of every epoch of this stage, read back in one transfer.
         losses = torch.stack(self._epoch_losses).tolist() if self._epoch_losses else []
         self.loss_history[self.stage] = losses
-        net = self.net
         dm = getattr(self.trainer, "datamodule", None)
-        if isinstance(net, ConceptBottleneckModel) and net.bottleneck == "logit" and dm is not None:
-            net.set_intervention_logits(dm.tensors["train"][0].to(self.device))
+        train = None
+        if dm is not None and hasattr(dm, "tensors"):
+            train = tuple(t.to(self.device) for t in dm.tensors["train"])
+        self.objective.on_train_end(self.net, train)
 
     def configure_optimizers(self) -> Any:
-        if self.stage == "concepts":
-            params = self.net.concept_parameters()
-        elif self.stage in ("task_predicted", "task_true"):
-            params = self.net.head_parameters()
-        else:
-            params = list(self.net.parameters())
+        params = self.objective.trainable(self.net, self.stage)
         # Allow-listed classes by name (cem.models.optim): a config never calls code.
         optimizer = build_optimizer(self.cfg["optimizer"], params)
         if not self.cfg.get("scheduler"):
