@@ -10,7 +10,7 @@ class CemError(ValueError):
 
 
 def unknown(field: str, value: object, allowed: Iterable[object]) -> CemError:
-    """The standard error, e.g. ``dataset='xr' is unknown; allowed: dot, trig, xor``."""
+    """The standard error, e.g. ``dataset='xr' is unknown; allowed: dot, many, trig, xor``."""
     choices = ", ".join(str(a) for a in sorted(allowed, key=str))
     return CemError(f"{field}={value!r} is unknown; allowed: {choices}")
 

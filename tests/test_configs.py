@@ -40,7 +40,7 @@ def tiny_run(overrides: list[str]) -> dict:
 
 def test_model_group_matches_the_registry() -> None:
     assert group_options("model") == model_names()
-    assert group_options("dataset") == ["dot", "file", "trig", "xor"]
+    assert group_options("dataset") == ["dot", "file", "many", "trig", "xor"]
     assert {"cpu", "gpu", "debug"} <= set(group_options("trainer"))
     assert {"paper_synthetic", "quick", "tradeoff"} <= set(group_options("experiment"))
 
@@ -52,7 +52,7 @@ def test_every_model_config_runs(hydra_ctx: None, model: str) -> None:
     assert ("test/concept_acc" in m) == (model != "dnn")
 
 
-@pytest.mark.parametrize("dataset", ["xor", "trig", "dot"])
+@pytest.mark.parametrize("dataset", ["xor", "trig", "dot", "many"])
 def test_every_dataset_config_runs(hydra_ctx: None, dataset: str) -> None:
     assert 0.0 <= tiny_run([f"dataset={dataset}"])["test/task_acc"] <= 1.0
 

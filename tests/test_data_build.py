@@ -119,14 +119,15 @@ def test_resize_invariance_holds_with_variants() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_lift_keeps_labels_and_lifts_the_clean_inputs(name: str) -> None:
     clean = build(name=name, protocol="paper")
-    lifted = build(name=name, protocol="paper", lift_dim=12, lift_seed=4)
+    dim = max(12, clean["train"].x.shape[1])
+    lifted = build(name=name, protocol="paper", lift_dim=dim, lift_seed=4)
     for s in SPLITS:
-        assert lifted[s].x.shape == (len(clean[s]), 12)
-        np.testing.assert_array_equal(lifted[s].x, lift(clean[s].x, 12, 4))
+        assert lifted[s].x.shape == (len(clean[s]), dim)
+        np.testing.assert_array_equal(lifted[s].x, lift(clean[s].x, dim, 4))
         np.testing.assert_array_equal(lifted[s].c, clean[s].c)
         np.testing.assert_array_equal(lifted[s].y, clean[s].y)
-    assert lifted.meta["feature_names"] == [f"z{i}" for i in range(1, 13)]
-    other = build(name=name, protocol="paper", lift_dim=12, lift_seed=5)
+    assert lifted.meta["feature_names"] == [f"z{i}" for i in range(1, dim + 1)]
+    other = build(name=name, protocol="paper", lift_dim=dim, lift_seed=5)
     assert not np.array_equal(other["train"].x, lifted["train"].x)
 
 

@@ -40,7 +40,7 @@ def test_sha256_is_over_the_raw_bytes() -> None:
 
 
 def test_unknown_dataset() -> None:
-    with pytest.raises(CemError, match="^dataset='xr' is unknown; allowed: dot, trig, xor$"):
+    with pytest.raises(CemError, match="^dataset='xr' is unknown; allowed: dot, many, trig, xor$"):
         card("xr")
 
 

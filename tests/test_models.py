@@ -32,7 +32,9 @@ def test_forward_shapes(name: str) -> None:
         assert out.reps.shape == (B, K, 3)  # (m - 1) free units per concept
     else:
         assert out.c_logits.shape == (B, K)
-        expected_r = {"cem": 4, "cbm_hybrid_sigmoid": 3, "cbm_hybrid_logit": 3}.get(name, 1)
+        expected_r = {"cem": 4, "intcem": 4, "cbm_hybrid_sigmoid": 3, "cbm_hybrid_logit": 3}.get(
+            name, 1
+        )
         assert out.reps.shape == (B, K, expected_r)
 
 

@@ -36,7 +36,7 @@ def xor_runs() -> dict:
     return {name: quick_run(name) for name in model_names()}
 
 
-@pytest.mark.parametrize("name", ["cem", "cbm_hybrid_sigmoid", "cbm_hybrid_logit", "dnn"])
+@pytest.mark.parametrize("name", ["cem", "intcem", "cbm_hybrid_sigmoid", "cbm_hybrid_logit", "dnn"])
 def test_embedding_models_learn_xor(xor_runs: dict, name: str) -> None:
     assert xor_runs[name].metrics["test/task_acc"] >= 0.95
 
@@ -131,7 +131,7 @@ def test_output_dir_gets_metrics_checkpoint_and_log(tmp_path: Path) -> None:
         ({"model": {"name": "cbn"}}, r"model='cbn' is unknown"),
         ({"trainer": {"max_epochs": "abc"}}, r"trainer.max_epochs='abc' is invalid"),
         ({"trainer": {"max_epoch": 3}}, r"trainer.max_epoch is unknown; allowed: max_epochs"),
-        ({"dataset": {"name": "xr"}}, r"dataset='xr' is unknown; allowed: dot, trig, xor"),
+        ({"dataset": {"name": "xr"}}, r"dataset='xr' is unknown; allowed: dot, many, trig, xor"),
         ({"dataset": {"size": -3, "protocol": "random"}}, r"size=-3 is invalid"),
         ({"dataset": {"batch_size": 0}}, r"dataset.batch_size=0 is invalid"),
         ({"seed": -1}, r"seed=-1 is invalid"),

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cem.data import io, stats
+from cem.data import generators, io, stats
 from cem.data.dataset import PAPER_ORDER, SPLITS, ConceptData, Split, paper
-from cem.data.spec import SPECS, get_spec
+from cem.data.spec import SPECS, DatasetSpec, get_spec
 
 REFERENCE_ROWS = 8
 CHECKSUMS_FILE = "checksums.json"
@@ -39,7 +39,15 @@ NOTES: dict[str, str] = {
     "so x has the same bytes on every CPU (NumPy's AVX-512 kernels can differ by an ulp).",
     "dot": "v2 is drawn after v1 from the same stream. A peer copy re-seeds before drawing v2, "
     "which makes v2 = v1 and y always 1; the tests guard against that.",
+    "many": "XOR, Trig and Dot have 2-3 concepts, so an intervention curve has 2-3 points and "
+    "every policy looks alike. Here k concepts (12 by default, `--n-concepts` up to 64) weigh "
+    "unequally in the task, every input mixes every latent non-linearly (so concepts are "
+    "learned imperfectly and interventions help), and a hidden latent h, in x but no concept, "
+    "takes a share ρ of the task score (`--latent-share`, 0.1 by default; 0: the concepts "
+    "decide the task). The mixing is fixed by k and invertible, so the labels are re-derived "
+    "from x alone (the tests do, for every sample).",
 }
+POPULATION = 1_000_000  # fresh latents for a card's population estimate of a known ceiling
 
 
 def sha256(a: np.ndarray) -> str:
@@ -82,13 +90,14 @@ def _balance_table(data: ConceptData) -> list[str]:
     head = ["split", "n", "y = 1", *(f"`{n}` = 1" for n in names), "concept-only ceiling"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in SPLITS:
-        st = stats.split_stats(data.splits[s].c, data.splits[s].y)
+        sp = data.splits[s]
+        st = stats.split_stats(sp.c, sp.y)
         cells = [
             s,
             str(st["n"]),
             _pct(st["class_balance"]),
             *(_pct(v) for v in st["concept_balance"]),
-            _pct(st["ceiling"]),
+            _pct(data.spec.ceiling(sp.c, sp.y)),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -104,28 +113,69 @@ def _pattern_table(split: Split, concept_names: list[str]) -> list[str]:
     return lines
 
 
+def _weights_table(spec: DatasetSpec) -> list[str]:
+    """``many``: each concept's weight in the task score."""
+    w = generators.many_weights(spec.n_concepts)
+    lines = ["| concept | weight w_i | share of Σ w² |", "|---|---|---|"]
+    for name, v in zip(spec.concept_names, w, strict=True):
+        lines.append(f"| `{name}` | {v:+.4f} | {_pct(v * v)} |")
+    return lines
+
+
+def _population_ceiling(spec: DatasetSpec) -> float:
+    """A known concept rule's accuracy over fresh latents (``many``: no inputs are needed)."""
+    k, rho = spec.params["n_concepts"], spec.params["latent_share"]
+    u = np.random.default_rng(0).normal(0, 1, (POPULATION, k + 1))
+    c, s, y = generators.many_rule(u[:, :k], u[:, k], rho)
+    return float(np.mean((s > 0) == y))
+
+
+def _ceiling_text(spec: DatasetSpec, ceiling: float) -> str:
+    head = f"**Concept-only ceiling on the test split: {_pct(ceiling)}**"
+    if spec.concept_rule is None:
+        return (
+            f"{head} — the best accuracy of ANY function of the binary concepts (predict each "
+            "concept pattern's majority class). " + (_COMPLETE if ceiling == 1.0 else _INCOMPLETE)
+        )
+    return (
+        f"{head} — the accuracy of the best function of the binary concepts, ŷ = 1[s(c) > 0] "
+        "(h is independent of the concepts and symmetric, so P(y = 1 | c) > 1/2 exactly when "
+        f"s(c) > 0); over {POPULATION:,} fresh samples it is {_pct(_population_ceiling(spec))}. "
+        f"With 2^{spec.n_concepts} concept patterns, most seen once in a split, counting each "
+        "pattern's majority class would fit the split's own labels, so this card does not. "
+        + (_COMPLETE if ceiling == 1.0 else _INCOMPLETE)
+    )
+
+
 def _protocol(data: ConceptData) -> list[str]:
     sizes = data.meta["sizes"]
     order = " → ".join(f"{s} ({sizes[s]})" for s in PAPER_ORDER)
     test = data.splits["test"]
-    ceiling = stats.concept_ceiling(test.c, test.y)
+    spec = data.spec
+    ceiling = spec.ceiling(test.c, test.y)
+    whose = (
+        "These are the CEM paper's arrays byte for byte (the data seed is the same for all "
+        "trials)."
+        if spec.in_paper
+        else "The same protocol as the CEM paper's datasets (this dataset is not in the paper)."
+    )
+    details = (
+        ["Concept patterns of the test split:", "", *_pattern_table(test, spec.concept_names)]
+        if spec.concept_rule is None
+        else ["Concept weights in the task score:", "", *_weights_table(spec)]
+    )
     return [
         "## Paper protocol",
         "",
         f"{data.meta['size']} samples from ONE legacy NumPy stream "
         f"`np.random.RandomState({data.meta['seed']})` (MT19937), drawn in the order {order}; "
-        "each split draws all its latents at once, in the order of the formula. These are the CEM "
-        "paper's arrays byte for byte (the data seed is the same for all trials).",
+        f"each split draws all its latents at once, in the order of the formula. {whose}",
         "",
         *_balance_table(data),
         "",
-        f"**Concept-only ceiling on the test split: {_pct(ceiling)}** — the best accuracy of ANY "
-        "function of the binary concepts (predict each concept pattern's majority class). "
-        + (_COMPLETE if ceiling == 1.0 else _INCOMPLETE),
+        _ceiling_text(spec, ceiling),
         "",
-        "Concept patterns of the test split:",
-        "",
-        *_pattern_table(test, data.meta["concept_names"]),
+        *details,
     ]
 
 
@@ -175,22 +225,28 @@ def card(name: str) -> str:
     Parameters
     ----------
     name : str
-        ``"xor"``, ``"trig"`` or ``"dot"``; anything else raises a one-line ``CemError``.
+        ``"xor"``, ``"trig"``, ``"dot"`` or ``"many"`` (its defaults); anything else raises a
+        one-line ``CemError``.
 
     Returns
     -------
     str
         Markdown: title, source, formula, sizes, class and concept balances, concept-only ceiling
-        per split (test = the headline), concept patterns, sha256 of every array, how to
-        regenerate. Deterministic (no dates, no versions), so committed cards can be checked.
+        per split (test = the headline), concept patterns (``many``: the concept weights and
+        the ceiling over fresh samples), sha256 of every array, how to regenerate. Deterministic (no dates, no versions), so committed cards can be checked.
     """
     spec = get_spec(name)
     data = paper(name)
+    source = (
+        "Source: *Concept Embedding Models: Beyond the Accuracy-Explainability Trade-Off*, "
+        f"{spec.source}; labelling rule of the authors' public code."
+        if spec.in_paper
+        else f"Source: {spec.source}."
+    )
     lines = [
         f"# {spec.title} (`{name}`): synthetic concept dataset",
         "",
-        "Source: *Concept Embedding Models: Beyond the Accuracy-Explainability Trade-Off*, "
-        f"{spec.source}; labelling rule of the authors' public code.",
+        source,
         "",
         *([NOTES[name], ""] if name in NOTES else []),
         *_definition(name),

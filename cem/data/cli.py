@@ -24,7 +24,7 @@ from cem.data import io, stats
 from cem.data.budget import check_fits, generate_bytes
 from cem.data.dataset import SPLITS, ConceptData, DataConfig, build, check_for_spec
 from cem.data.plain import PlainColumns
-from cem.data.spec import SPECS, get_spec
+from cem.data.spec import SPECS, DatasetSpec, get_spec, spec_for
 from cem.errors import CemError
 from cem.settings import resolve
 
@@ -67,7 +67,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     print(f"{'name':<6} {'d':>2} {'k':>2}  {'ceiling':>7}  formula (task; concepts)")
     for name, spec in SPECS.items():
         test = build(name=name, protocol="paper")["test"]
-        ceiling = stats.concept_ceiling(test.c, test.y)
+        ceiling = spec.ceiling(test.c, test.y)
         line = f"{name:<6} {spec.n_features:>2} {spec.n_concepts:>2}  {100 * ceiling:>6.1f}%  "
         print(line + _one_line_formula(name))
     print("(ceiling: best accuracy of any function of the concepts, paper protocol, test split)")
@@ -88,6 +88,18 @@ def _target(value: str) -> str | Path:
     )
 
 
+def _spec_of(data: ConceptData) -> DatasetSpec | None:
+    """The spec of a synthetic dataset's file (its ceiling rule), None for other data."""
+    name = data.meta.get("dataset")
+    if name not in SPECS or data.meta.get("concept_names") is None:
+        return None
+    try:
+        spec = spec_for(name, data.meta)
+    except CemError:
+        return None
+    return spec if list(spec.concept_names) == list(data.meta["concept_names"]) else None
+
+
 def describe_file(path: Path, data: ConceptData) -> str:
     """Metadata, array shapes and per-split statistics of a loaded file."""
     meta = {k: v for k, v in data.meta.items() if k != "formula"}
@@ -99,11 +111,14 @@ def describe_file(path: Path, data: ConceptData) -> str:
     if "formula" in data.meta:
         lines += ["formula:", data.meta["formula"]]
     lines += ["arrays:", io.describe(data), "statistics:"]
+    spec = _spec_of(data)
     for s in SPLITS:
-        st = stats.split_stats(data.splits[s].c, data.splits[s].y)
+        sp = data.splits[s]
+        st = stats.split_stats(sp.c, sp.y)
+        ceiling = st["ceiling"] if spec is None else spec.ceiling(sp.c, sp.y)
         lines.append(
             f"{s:<5}  n {st['n']:>6}  y=1 {100 * st['class_balance']:6.2f}%  "
-            f"concept-only ceiling {100 * st['ceiling']:6.2f}%"
+            f"concept-only ceiling {100 * ceiling:6.2f}%"
         )
     return "\n".join(lines)
 
@@ -176,7 +191,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace) -> dict[str, object]:
     """The ``build`` keywords given on the command line (unset ones keep DataConfig's defaults)."""
     kw: dict[str, object] = {"name": args.name}
-    for key in ("protocol", "size", "seed", "input_noise", "task_noise", "lift_dim", "lift_seed"):
+    keys = ("protocol", "size", "seed", "input_noise", "task_noise", "lift_dim", "lift_seed")
+    for key in (*keys, "n_concepts", "latent_share"):
         if getattr(args, key) is not None:
             kw[key] = getattr(args, key)
     if args.fractions is not None:
@@ -196,7 +212,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     fmt = io.file_format(args.output)
     io.check_output(args.output, args.force)  # fail before generating
     settings = resolve(DataConfig, _config(args))
-    spec = get_spec(settings["name"])
+    spec = spec_for(settings["name"], settings)
     check_for_spec(settings, spec)
     # The output format adds its own cost (a CSV holds a split's cells as strings).
     needed = generate_bytes(
@@ -314,6 +330,15 @@ def _add_generate_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--lift-dim", type=int, metavar="D", help="lift x into D >= d dims (0 = off)")
     p.add_argument("--lift-seed", type=int, metavar="S", help="seed of the lift map")
+    p.add_argument(
+        "--n-concepts", type=int, metavar="K", help="many: its number of concepts, 2..64 (12)"
+    )
+    p.add_argument(
+        "--latent-share",
+        type=float,
+        metavar="RHO",
+        help="many: share of the task score from a latent that is no concept, 0..1 (0.1)",
+    )
     p.add_argument("-o", "--output", required=True, help="output file: .npz, .csv or .pt")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
 
@@ -323,7 +348,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         formatter_class=_formatter,
-        description="The synthetic concept datasets of the CEM paper (XOR, Trig, Dot), and yours.",
+        description="The synthetic concept datasets of the CEM paper (XOR, Trig, Dot), a "
+        "many-concept one (many), and yours.",
         epilog=_examples(
             "cem-data list",
             "cem-data info dot",

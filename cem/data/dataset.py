@@ -22,8 +22,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from cem import __version__
+from cem.data import generators as g
 from cem.data.budget import check_fits, generate_bytes
-from cem.data.spec import SPECS, DatasetSpec, get_spec
+from cem.data.spec import PARAMS, SPECS, DatasetSpec, spec_for
 from cem.errors import CemError, check
 from cem.settings import (
     INT_MAX,
@@ -35,6 +36,7 @@ from cem.settings import (
     number,
     probability,
     resolve,
+    optional,
     setting,
 )
 
@@ -111,11 +113,22 @@ class DataConfig:
     )
     lift_dim: int = setting(0, integer(0), "0 = off; else D >= d dims of a fixed random map")
     lift_seed: int = setting(0, integer(0, INT_MAX))
+    # The settings of one dataset only (cem.data.spec.PARAMS); null: that dataset's default.
+    n_concepts: int | None = setting(
+        None,
+        optional(integer(2, g.MANY_MAX_K), f"null (many: {g.MANY_K})"),
+        "many: k, its number of concepts",
+    )
+    latent_share: float | None = setting(
+        None,
+        optional(probability(), f"null (many: {g.MANY_SHARE})"),
+        "many: share of the task score from a latent that is no concept (0: complete)",
+    )
 
     def validate(self, spec: DatasetSpec | None = None) -> None:
         """Raise ``CemError`` naming the first bad field (keys as in ``cem-data``: ``size=``)."""
         resolved = resolve(DataConfig, asdict(self))
-        spec = spec or get_spec(resolved["name"])
+        spec = spec or spec_for(resolved["name"], resolved)
         check_for_spec(resolved, spec)
 
 
@@ -189,7 +202,7 @@ class ConceptData:
 
     @property
     def spec(self) -> DatasetSpec:
-        return get_spec(self.meta["dataset"])
+        return spec_for(self.meta["dataset"], self.meta)
 
     def __getitem__(self, split: str) -> Split:
         return self.splits[split]
@@ -268,8 +281,9 @@ def build(cfg: DataConfig | None = None, **overrides: object) -> ConceptData:
     """
     settings = {**(asdict(cfg) if cfg else {}), **overrides}
     resolved = resolve(DataConfig, settings)
-    spec = get_spec(resolved["name"])
+    spec = spec_for(resolved["name"], resolved)
     check_for_spec(resolved, spec)
+    resolved.update(spec.params)  # the dataset's own settings, filled in
     cfg = DataConfig(**resolved)
     sizes = split_sizes(cfg.size, cfg.fractions)
     base: dict[str, Split] = {}
@@ -283,9 +297,11 @@ def build(cfg: DataConfig | None = None, **overrides: object) -> ConceptData:
             base[split] = Split(*spec.generate(sizes[split], rng))
     splits = {s: _apply_variants(s, base[s], cfg) for s in SPLITS}
     n_features = cfg.lift_dim or spec.n_features
+    # A dataset's own settings are recorded only for the datasets that take them.
+    own = {k: v for k, v in asdict(cfg).items() if k not in PARAMS or k in spec.params}
     meta = {
         "dataset": spec.name,
-        **asdict(cfg),
+        **own,
         "fractions": list(cfg.fractions),
         "label_noise_splits": list(cfg.label_noise_splits),
         "sizes": sizes,

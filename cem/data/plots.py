@@ -12,7 +12,11 @@ backend change): ``fig.savefig("xor.png")`` renders them with Agg.
   mixes both classes: why the concept-only ceiling is below 100%.
 - Trig: per concept the two features of its latent (sin t + t, cos t + t) with the boundary
   t = 0; the task as a + b + z (recovered from x) against the squared-norm feature.
-- All: the concept patterns as stacked bars of the two classes (the ceiling in the title).
+- Many: one concept over two of the inputs (the mixing is non-linear: no input separates it);
+  the task as the concepts' score s(c) against the hidden latent h (recovered from x), with the
+  boundary √(1−ρ)·s + √ρ·h = 0; the concepts' weights in s.
+- XOR, Trig, Dot: the concept patterns as stacked bars of the two classes (the ceiling in the
+  title).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from matplotlib.gridspec import SubplotSpec
 
 from cem.data import generators, stats
 from cem.data.dataset import ConceptData, build, paper
-from cem.data.spec import SPECS
+from cem.data.spec import SPECS, spec_for
 from cem.errors import check
 
 # Colour-blind safe pair (Okabe-Ito): blue for 0 / false, vermillion for 1 / true.
@@ -98,7 +102,7 @@ def _plain_inputs(data: ConceptData) -> None:
     """Plots read the latents back from x: a synthetic dataset's own inputs, unlifted (your own
     data, or a lifted x, hide them)."""
     name = data.meta.get("dataset")
-    spec = SPECS.get(name) if isinstance(name, str) else None
+    spec = spec_for(name, data.meta) if isinstance(name, str) and name in SPECS else None
     ok = spec is not None and data.meta.get("feature_names") == list(spec.feature_names)
     lift = data.meta.get("lift_dim", 0)
     check(not lift, "lift_dim", lift, "0 (plots read the latents from the unlifted inputs)")
@@ -296,6 +300,70 @@ def plot_trig_task(data: ConceptData, split: str = "train", ax: Axes | None = No
     return fig, ax
 
 
+# ---- Many -------------------------------------------------------------------------------------
+
+
+def plot_many_concept(
+    data: ConceptData, i: int = 0, split: str = "train", ax: Axes | None = None
+) -> Panel:
+    """Concept ``i`` of ``many`` over the first two inputs: the classes overlap, because every
+    input mixes every latent non-linearly (no single input, nor a line, separates a concept)."""
+    _plain_inputs(data)
+    fig, ax = _axes(ax)
+    sp = data.splits[split]
+    name = data.meta["concept_names"][i]
+    f_names = data.meta["feature_names"]
+    _scatter(ax, sp.x[:, 0], sp.x[:, 1], sp.c[:, i], name)
+    ax.set_xlabel(f_names[0])
+    ax.set_ylabel(f_names[1])
+    ax.set_title(f"concept c{i + 1}: {name}\nover the inputs {f_names[0]}, {f_names[1]}: mixed")
+    return fig, ax
+
+
+def plot_many_task(data: ConceptData, split: str = "train", ax: Axes | None = None) -> Panel:
+    """``many``'s task: the concepts' score s(c) = Σ w_i (2c_i − 1) against the hidden latent h
+    (recovered from x); y = 1 above the line √(1−ρ)·s + √ρ·h = 0. The concepts alone see only
+    s, so the best they can do is ŷ = 1[s > 0]: the points on the wrong side of s = 0 are the
+    concept-only errors."""
+    _plain_inputs(data)
+    fig, ax = _axes(ax)
+    sp = data.splits[split]
+    k, rho = data.meta["n_concepts"], data.meta["latent_share"]
+    score = (2 * sp.c - 1) @ generators.many_weights(k)
+    h = generators.many_latents(sp.x)[:, k]
+    task = data.meta["task_name"]
+    _scatter(ax, score, h, sp.y, task)
+    lim_s, lim_h = _limit(score) or 1.0, _limit(h) or 1.0
+    t = np.array([-lim_s, lim_s])
+    if rho > 0:
+        ax.plot(t, -np.sqrt((1 - rho) / rho) * t, **BOUNDARY)
+    else:
+        ax.axvline(0, **BOUNDARY)
+    ax.axvline(0, color="0.5", linewidth=0.8)
+    ax.set_xlim(-lim_s, lim_s)
+    ax.set_ylim(-lim_h, lim_h)
+    ax.set_xlabel("concept score s(c) = Σ w_i (2c_i − 1)")
+    ax.set_ylabel("hidden latent h   (recovered from x)")
+    ax.set_title(f"task {task}\nthe concepts' score against the hidden latent (ρ = {rho:g})")
+    ceiling = data.spec.ceiling(sp.c, sp.y)
+    _note(ax, f"concept-only ceiling {100 * ceiling:.1f}%")
+    return fig, ax
+
+
+def plot_many_weights(data: ConceptData, split: str = "train", ax: Axes | None = None) -> Panel:
+    """``many``'s concept weights w_i in the task score (vermillion: c_i = 1 pushes y to 1; blue:
+    to 0): a few concepts decide most of the task, so which one is intervened on first matters."""
+    fig, ax = _axes(ax)
+    names = data.meta["concept_names"]
+    w = generators.many_weights(len(names))
+    ax.bar(range(len(w)), w, color=[COLORS[int(v > 0)] for v in w], alpha=0.85)
+    ax.axhline(0, color="0.3", linewidth=0.8)
+    ax.set_xticks(range(len(w)), names, rotation=90 if len(w) > 8 else 0, fontsize=8)
+    ax.set_ylabel("weight w_i in s(c)")
+    ax.set_title("concept weights in the task score\nfirst concepts first: |w_i| ∝ 0.8^(i−1)")
+    return fig, ax
+
+
 # ---- whole figure -----------------------------------------------------------------------------
 
 PanelFn = Callable[[ConceptData, str, Axes], Panel]
@@ -310,6 +378,9 @@ def _rows(data: ConceptData) -> list[list[PanelFn]]:
 
     def concept(fn: Callable[..., Panel], i: int) -> PanelFn:
         return lambda d, s, ax: fn(d, i, s, ax)
+
+    if name == "many":
+        return [[concept(plot_many_concept, 0), plot_many_task, plot_many_weights]]
 
     if name == "dot":
         concepts = [concept(plot_dot_concept, i) for i in range(k)]
@@ -361,8 +432,8 @@ def plot_dataset(
     Parameters
     ----------
     name_or_data : str or ConceptData
-        A dataset name (``"xor"``, ``"trig"``, ``"dot"``: the paper's data unless ``build_kw``
-        is given) or generated/loaded data (unlifted).
+        A dataset name (``"xor"``, ``"trig"``, ``"dot"``, ``"many"``: the paper protocol's data
+        unless ``build_kw`` is given) or generated/loaded data (unlifted).
     split : str
         ``"train"``, ``"val"`` or ``"test"``.
     **build_kw
@@ -373,7 +444,8 @@ def plot_dataset(
     fig : Figure
     axes : (n_panels,) object array of Axes
         Concept panels first (Dot, Trig: one per concept; XOR: the input square with both
-        concept boundaries), titles naming the concepts; then the task and pattern panels.
+        concept boundaries; Many: its first concept), titles naming the concepts; then the task
+        and pattern panels (Many: the concept weights).
     """
     data = _resolve(name_or_data, **build_kw)
     _plain_inputs(data)

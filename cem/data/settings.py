@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cem.data.dataset import ConceptData, DataConfig, build, check_for_spec
-from cem.data.spec import get_spec
+from cem.data.spec import spec_for
 from cem.errors import CemError
 from cem.settings import (
     integer,
@@ -83,7 +83,9 @@ def resolve_dataset(
         s = resolve(
             DatasetSettings, {k: v for k, v in values.items() if k not in RECORD_KEYS}, name
         )
-        check_for_spec(s, get_spec(s["name"]), prefix=f"{name}.")
+        spec = spec_for(s["name"], s, prefix=f"{name}.")
+        check_for_spec(s, spec, prefix=f"{name}.")
+        s.update(spec.params)  # the dataset's own settings (many: k, ρ), filled in
         return {k: s[k] for k in (*GENERATOR_KEYS, "batch_size")}, None
     return _resolve_file(values, name)
 
@@ -149,7 +151,7 @@ def n_concepts(dataset: dict[str, Any], data: ConceptData | None) -> int:
     """k of a resolved dataset config (the file's, or the generator's)."""
     if data is not None:
         return len(data.meta["concept_names"])
-    return get_spec(dataset["name"]).n_concepts
+    return spec_for(dataset["name"], dataset).n_concepts
 
 
 def make_data(dataset: dict[str, Any], data: ConceptData | None = None) -> ConceptData:

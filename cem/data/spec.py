@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from cem.data import generators as g
-from cem.errors import unknown
+from cem.data import stats
+from cem.errors import CemError, unknown
+
+# Settings that only some datasets take (DataConfig holds them, null by default: the dataset's
+# own default; a dataset without them refuses a value).
+PARAMS: tuple[str, ...] = ("n_concepts", "latent_share")
 
 
 @dataclass(frozen=True)
@@ -17,6 +23,11 @@ class DatasetSpec:
 
     ``generate(n, rng) -> (x (n, d), c (n, k), y (n,))`` draws samples; ``labels(x) -> (c, y)``
     recomputes the labels from the inputs alone (an independent check of the labelling rule).
+
+    A dataset with settings of its own (``many``: k and the latent's share) has them in
+    ``params`` (their values in this spec) and ``configure(**params) -> DatasetSpec``;
+    ``concept_rule(c) -> ŷ`` is the best function of the concepts when it is known (then the
+    concept-only ceiling is its accuracy, not a count of each concept pattern's majority).
     """
 
     name: str
@@ -31,6 +42,10 @@ class DatasetSpec:
     generate: Callable[[int, g.Rng], g.Arrays]
     labels: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
     source: str = "Espinosa Zarlenga et al., NeurIPS 2022 (arXiv 2209.09056)"
+    in_paper: bool = True  # one of the CEM paper's datasets (its protocol gives its arrays)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    configure: Callable[..., DatasetSpec] | None = None
+    concept_rule: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def n_features(self) -> int:
@@ -45,6 +60,13 @@ class DatasetSpec:
         """Task classes: every synthetic task is binary."""
         return 2
 
+    def ceiling(self, c: np.ndarray, y: np.ndarray) -> float:
+        """The concept-only ceiling on (c (n, k), y (n,)): the accuracy of ``concept_rule``, or
+        else of each concept pattern's majority class (:func:`cem.data.stats.concept_ceiling`)."""
+        if self.concept_rule is None or not len(y):
+            return stats.concept_ceiling(c, y)
+        return float(np.mean(self.concept_rule(c) == np.asarray(y)))
+
     @property
     def formula(self) -> str:
         """The labelling formula as text, one line per part."""
@@ -54,6 +76,32 @@ class DatasetSpec:
             f"concepts: {self.concepts}\n"
             f"task:     {self.task}"
         )
+
+
+def many_spec(n_concepts: int = g.MANY_K, latent_share: float = g.MANY_SHARE) -> DatasetSpec:
+    """The ``many`` dataset with k = ``n_concepts`` concepts and the hidden latent's share ρ."""
+    k, rho = int(n_concepts), float(latent_share)
+    return DatasetSpec(
+        name="many",
+        title="Many concepts",
+        feature_names=tuple(f"x{i + 1}" for i in range(k + 1)),
+        concept_names=tuple(f"z{i + 1}>0" for i in range(k)),
+        task_name="√(1-ρ)·s(c)+√ρ·h>0",
+        latent=f"u = (z_1..z_{k}, h) ~ N(0, I_{k + 1}); h is hidden: in x, but no concept",
+        inputs=f"x = g(g(u Q1 + b1) Q2 + b2), g(t) = t + sin(t)/2; Q1, Q2 fixed random "
+        f"orthogonal, b1, b2 fixed ~ U[-π, π]^{k + 1} (stream ({g.MANY_MIX_SEED}, {k}))",
+        concepts="c_i = 1[z_i > 0]",
+        task=f"y = 1[√(1-ρ)·s + √ρ·h > 0], s = Σ w_i (2c_i - 1), w_i ∝ (-{g.MANY_DECAY})^(i-1), "
+        f"Σ w_i² = 1, ρ = {rho:g}",
+        generate=lambda n, rng: g.many(n, rng, k, rho),
+        labels=lambda x: g.many_labels(x, rho),
+        source="cem-bench, for intervention policies: k concepts of unequal weight, a hidden "
+        "latent whose share ρ sets how concept-incomplete the task is",
+        in_paper=False,
+        params={"n_concepts": k, "latent_share": rho},
+        configure=many_spec,
+        concept_rule=g.many_concept_rule,
+    )
 
 
 SPECS: dict[str, DatasetSpec] = {
@@ -104,6 +152,7 @@ SPECS: dict[str, DatasetSpec] = {
         generate=g.dot,
         labels=g.dot_labels,
     ),
+    "many": many_spec(),
 }
 
 
@@ -113,3 +162,20 @@ def get_spec(name: str) -> DatasetSpec:
         return SPECS[name]
     except KeyError:
         raise unknown("dataset", name, SPECS) from None
+
+
+def spec_for(name: str, settings: Mapping[str, Any] | None = None, prefix: str = "") -> DatasetSpec:
+    """The spec of ``name`` with its own settings (``PARAMS``) from ``settings`` (null or absent:
+    the dataset's defaults); a one-line ``CemError`` for a setting the dataset does not take."""
+    spec = get_spec(name)
+    given = {k: settings[k] for k in PARAMS if settings and settings.get(k) is not None}
+    if not spec.params:
+        for key, value in given.items():
+            takers = ", ".join(n for n, s in SPECS.items() if key in s.params)
+            raise CemError(
+                f"{prefix}{key}={value!r} does not apply to dataset {name!r}; allowed: null "
+                f"(a setting of {takers} only)"
+            )
+        return spec
+    assert spec.configure is not None
+    return spec.configure(**{**spec.params, **given})

@@ -40,9 +40,12 @@ class PolicySettings:
 @dataclass
 class IntCEMSettings(CEMSettings):
     """The ``intcem`` kind: a CEM's settings plus the rollouts' weights and schedule; every
-    default is the reference implementation's."""
+    default is the reference implementation's (λ_roll: its README's, see
+    :class:`IntCEMObjective`)."""
 
-    intervention_weight: float = setting(5.0, number(0), "λ_roll: weight of the rollout loss")
+    intervention_weight: float = setting(
+        1.0, number(0), "λ_roll: weight of the rollout loss (the reference README's; its code: 5)"
+    )
     intervention_task_discount: float = setting(
         1.1, number(0, lo_open=True), "γ: the task loss after T steps weighs γ^T"
     )
@@ -191,10 +194,13 @@ class IntCEMObjective(CEMObjective):
 
     Where our choices differ from the reference code, and why:
 
-    - λ_roll (``intervention_weight``) is 5, the reference code's default (its README shows 1):
-      the code default is what the class runs with unless an experiment overrides it, and a
-      policy is what this model adds, so the published implementation's weight on learning it
-      is the one to reproduce.
+    - λ_roll (``intervention_weight``) is 1, the value of the reference README (its code's
+      default is 5). With the CEM paper's synthetic concept weight α = 1, a λ_roll of 5 lets
+      the rollout loss outweigh the concept loss five to one, and its gradient, which reaches
+      the concept probabilities through ψ's input (as in the reference), pulls the concepts
+      away from their labels: on ``many`` (50 epochs, seed 42) concept accuracy was 62% at 5
+      against 85% at 1 (87% with no rollout loss), while ψ learned as well or better at 1. Set
+      ``model.intervention_weight=5`` for the code's default.
     - T is drawn with the upper bound included, as the paper states it; the code's
       ``np.random.randint(1, end)`` excludes ``end``, so its T never reaches ``max_horizon``.
     - The target is the best concept among the free ones, and the Gumbel-softmax draws among the

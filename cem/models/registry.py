@@ -137,15 +137,25 @@ def register(kind: ModelKind) -> ModelKind:
     return kind
 
 
-def get_kind(name: str) -> ModelKind:
-    """The kind called ``name``, importing ``cem.models.<name>`` the first time."""
+def _load(name: str) -> None:
+    """Import ``cem.models.<name>`` (which registers the kind) unless it is registered."""
     if name not in KINDS and isinstance(name, str) and name.isidentifier():
         try:
             importlib.import_module(f"cem.models.{name}")
         except ModuleNotFoundError as e:
             if e.name != f"cem.models.{name}":
                 raise
+
+
+def get_kind(name: str) -> ModelKind:
+    """The kind called ``name``, importing ``cem.models.<name>`` the first time."""
+    _load(name)
     if name not in KINDS:
+        for model in model_names():  # the kinds the model YAMLs use, for the message
+            try:
+                _load(preset(model)[0])
+            except CemError:
+                continue
         raise unknown("model.kind", name, KINDS)
     return KINDS[name]
 
