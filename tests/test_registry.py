@@ -20,8 +20,15 @@ from torch import nn
 
 from cem.config import resolve_config
 from cem.errors import CemError
-from cem.models import ConceptModel, ConceptOutput, ModelKind, ModelSettings, Objective, register
-from cem.models import registry
+from cem.models import (
+    ConceptModel,
+    ConceptOutput,
+    ModelKind,
+    ModelSettings,
+    Objective,
+    register,
+    registry,
+)
 from cem.settings import number, setting
 from cem.train import run
 

@@ -154,8 +154,7 @@ def _protocol(data: ConceptData) -> list[str]:
     spec = data.spec
     ceiling = spec.ceiling(test.c, test.y)
     whose = (
-        "These are the CEM paper's arrays byte for byte (the data seed is the same for all "
-        "trials)."
+        "These are the CEM paper's arrays byte for byte (the data seed is the same for all trials)."
         if spec.in_paper
         else "The same protocol as the CEM paper's datasets (this dataset is not in the paper)."
     )
@@ -233,7 +232,8 @@ def card(name: str) -> str:
     str
         Markdown: title, source, formula, sizes, class and concept balances, concept-only ceiling
         per split (test = the headline), concept patterns (``many``: the concept weights and
-        the ceiling over fresh samples), sha256 of every array, how to regenerate. Deterministic (no dates, no versions), so committed cards can be checked.
+        the ceiling over fresh samples), sha256 of every array, how to regenerate.
+        Deterministic (no dates, no versions), so committed cards can be checked.
     """
     spec = get_spec(name)
     data = paper(name)

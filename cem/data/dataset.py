@@ -34,9 +34,9 @@ from cem.settings import (
     is_real,
     list_of,
     number,
+    optional,
     probability,
     resolve,
-    optional,
     setting,
 )
 
