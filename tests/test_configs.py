@@ -71,8 +71,9 @@ def test_tradeoff_sweeps_alpha_for_concept_models(hydra_ctx: None) -> None:
 
 
 # The models of the CEM paper (NeurIPS 2022): paper_synthetic and tradeoff are that paper's
-# protocols, so they name its models on purpose, and a new model is not added to them. Every
-# other preset sweeps the model YAMLs by glob (quick), so no list needs a new model's name.
+# protocols, so they name its models on purpose, and a new model is not added to them; intcem
+# compares IntCEM with CEM. Every other preset sweeps the model YAMLs by glob (quick), so no
+# list needs a new model's name.
 PAPER_MODELS = [
     "cbm_bool",
     "cbm_hybrid_logit",
@@ -92,6 +93,8 @@ def test_only_the_paper_presets_name_models(hydra_ctx: None) -> None:
         swept = str(cfg.hydra.sweeper.params.get("model", ""))
         if experiment in ("paper_synthetic", "tradeoff"):
             assert set(swept.split(",")) <= set(PAPER_MODELS), experiment
+        elif experiment == "intcem":
+            assert swept == "cem,intcem"
         else:
             assert swept in ("", "glob(*,exclude=_*)"), (experiment, swept)
 
