@@ -143,13 +143,18 @@ def test_bad_run_config(cfg: dict, match: str) -> None:
         run(cfg)
 
 
-def test_epoch_blocks_train_exactly_like_one_epoch_at_a_time() -> None:
-    # run() makes one Lightning epoch of each validation interval; the training must not change.
+@pytest.mark.parametrize("name", ["cbm_hybrid_sigmoid", "intcem"])
+def test_epoch_blocks_train_exactly_like_one_epoch_at_a_time(name: str) -> None:
+    # run() makes one Lightning epoch of each validation interval; the training must not change
+    # (IntCEM: nor its horizon schedule, which moves every step).
     base = {"max_epochs": 25, "progress": "none", "early_stopping_patience": 0}
-    one = quick_run("cbm_hybrid_sigmoid", trainer={**base, "check_val_every_n_epoch": 1})
-    blocks = quick_run("cbm_hybrid_sigmoid", trainer={**base, "check_val_every_n_epoch": 10})
+    one = quick_run(name, trainer={**base, "check_val_every_n_epoch": 1})
+    blocks = quick_run(name, trainer={**base, "check_val_every_n_epoch": 10})
     assert one.metrics["epochs"] == blocks.metrics["epochs"] == 25  # blocks of 10, 10 and 5
     assert len(blocks.curves["train_loss"]["joint"]) == 25
     assert one.curves["train_loss"] == blocks.curves["train_loss"]
     for p, q in zip(one.module.parameters(), blocks.module.parameters(), strict=True):
         assert torch.equal(p, q)
+    assert getattr(one.module.objective, "horizon_limit", 0) == getattr(
+        blocks.module.objective, "horizon_limit", 0
+    )
