@@ -11,7 +11,7 @@ from typing import Any
 from cem.report import paper, plots
 from cem.report.table import SUMMARY_METRICS, problems_markdown, summarise, to_markdown
 
-# test/cas_public appears when the runs measured it (evaluation.cas_clustering: [exact, public]).
+# test/cas_public appears when the runs measured it (evaluation.cas_clustering: [build, public]).
 ALIGNMENT_METRICS: tuple[str, ...] = ("test/cas", "test/cas_public", "test/ois", "test/nis")
 
 
