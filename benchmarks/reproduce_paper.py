@@ -20,7 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cem.report.paper import CAS, CEILING, TASK_ACC
+from cem.report.notes import ceilings
+from cem.report.paper import CAS, TASK_ACC
 from cem.report.runs import collect
 from cem.report.table import summarise
 
@@ -48,11 +49,11 @@ def notes(dataset: str, model: str, s: dict, cem_concepts: float) -> str:
     if model in ("cbm_bool", "cbm_sigmoid", "cbm_sequential", "cbm_independent"):
         if dataset == "xor":
             out.append("linear c2y cannot express XOR of 2 concepts")
-        elif model != "cbm_sigmoid" or task <= CEILING[dataset] + 1:
-            out.append(f"concept-only ceiling {CEILING[dataset]}%")
+        elif model != "cbm_sigmoid" or task <= ceilings()[dataset] + 1:
+            out.append(f"concept-only ceiling {ceilings()[dataset]:.1f}%")
         if dataset == "dot" and model in ("cbm_bool", "cbm_sigmoid"):
             out.append("paper's 48% = public code's logit>0.5 threshold bug")
-        if model == "cbm_sigmoid" and dataset != "xor" and task > CEILING[dataset] + 1:
+        if model == "cbm_sigmoid" and dataset != "xor" and task > ceilings()[dataset] + 1:
             out.append("soft scores leak beyond the binary concepts")
     if s["test/concept_acc"]["n"]:
         if model == "cem":

@@ -312,7 +312,10 @@ def report_main(argv: Sequence[str] | None = None) -> int:
     summary = summarise(rows)
     table = to_markdown(summary)
     problems = problems_markdown(rows)
-    text = "## Results (test split, %)\n\n" + table + "\n"
+    text = (
+        "## Results (test split, %)\n\nn = completed runs (seeds); cells: mean ± std over "
+        "seeds (± 95% CI half-width); the mean alone when n = 1.\n\n" + table + "\n"
+    )
     if problems:
         text += "\n## Runs left out (failed or incomplete)\n\n" + problems + "\n"
     for name, content in (("runs.csv", to_csv(rows)), ("summary.md", text)):
