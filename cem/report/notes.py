@@ -234,7 +234,9 @@ def _cas_bool(get: dict) -> list[str]:
         "must come from the unthresholded scores, which cas_public clusters. "
     )
     text += "; ".join(
-        f"{d}: cas {o:.2f}" + (f", cas_public {p:.2f}" if p is not None else "") + f", paper {r:.2f}"
+        f"{d}: cas {o:.2f}"
+        + (f", cas_public {p:.2f}" if p is not None else "")
+        + f", paper {r:.2f}"
         for d, r, o, p in t
     )
     higher = [d for d, r, _, p in t if p is not None and p > r + CAS_TOL]
@@ -285,7 +287,9 @@ def _cas_dnn(get: dict, by: dict) -> list[str]:
     if not t:
         return []
     parts = [
-        f"{d}: cas {o:.2f}" + (f", cas_public {p:.2f}" if p is not None else "") + f", paper {r:.2f}"
+        f"{d}: cas {o:.2f}"
+        + (f", cas_public {p:.2f}" if p is not None else "")
+        + f", paper {r:.2f}"
         for d, r, o, p in t
     ]
     task = [

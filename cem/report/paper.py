@@ -60,6 +60,8 @@ CAS: dict[str, dict[str, float]] = {
         "cem": 95.98,
     },
 }
+
+
 def is_paper_run(config: dict[str, Any] | None) -> bool:
     """True for a run of the paper's protocol (paper data and 500 epochs)."""
     if not config:

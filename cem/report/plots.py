@@ -138,13 +138,18 @@ def intervention_series(
                     kind,
                     list(range(curves.shape[1])),
                     curves.mean(0).tolist(),
-                    (curves.std(0, ddof=1) if len(curves) > 1 else np.zeros(curves.shape[1]))
-                    .tolist(),
+                    (
+                        curves.std(0, ddof=1) if len(curves) > 1 else np.zeros(curves.shape[1])
+                    ).tolist(),
                     len(curves),
                     line_label(model, variant),
                 )
             )
     return out
+
+
+def _metric_name(metric: str) -> str:
+    return {"task_acc": "task accuracy (%)", "task_auc": "task AUC (%)"}.get(metric, metric)
 
 
 def _style(index: int) -> tuple[Any, str]:
@@ -188,7 +193,7 @@ def plot_interventions(
             ax.fill_between(s.x, mean - std, mean + std, color=colour, alpha=0.12, linewidth=0)
     ax.set(
         xlabel="concept groups intervened",
-        ylabel=f"{metric.replace('_', ' ')} (%)",
+        ylabel=_metric_name(metric),
         title=f"{dataset}: {POLICY_NAMES.get(policy, policy)}",
     )
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -261,7 +266,7 @@ def plot_interventions_by_model(
     for ax in axes[-1]:
         ax.set_xlabel("concept groups intervened")
     for ax in axes[:, 0]:
-        ax.set_ylabel(f"{metric.replace('_', ' ')} (%)")
+        ax.set_ylabel(_metric_name(metric))
     handles = [
         Line2D([], [], color=_style(j)[0], marker=_style(j)[1], label=variant_label(v) or "—")
         for j, v in enumerate(variants)
@@ -345,7 +350,11 @@ def plot_task_vs_concept(
     extra = []
     if seeds and seeds[-1] > 1:
         extra.append(Line2D([], [], linestyle="none", label="bars: ± 1 std over seeds"))
-    ax.set(xlabel="concept accuracy (%)", ylabel="task accuracy (%)", title=dataset)
+    ax.set(
+        xlabel="concept accuracy (%)",
+        ylabel="task accuracy (%)",
+        title=f"{dataset}: task vs concept accuracy (test)",
+    )
     ax.grid(alpha=0.3)
     if points:
         _outside_legend(ax, extra)
