@@ -24,7 +24,14 @@ from omegaconf import OmegaConf
 
 from cem.errors import CemError, unknown
 
-GROUPS: tuple[str, ...] = ("dataset", "model", "trainer", "experiment", "hydra/launcher")
+GROUPS: tuple[str, ...] = (
+    "dataset",
+    "model",
+    "trainer",
+    "logger",
+    "experiment",
+    "hydra/launcher",
+)
 HYDRA_LAUNCHERS: tuple[str, ...] = ("basic", "joblib", "slurm", "submitit_local", "submitit_slurm")
 # Hydra's own flags that take a value.
 _FLAGS_WITH_VALUE = {
@@ -123,6 +130,7 @@ def check_overrides(overrides: Sequence[str]) -> None:
                 if v not in options and v != "null":
                     raise unknown(key, v, options)
     # Compose once per swept value (the other sweeps at their first value) and validate.
+    from cem.devices import check_accelerator
     from cem.train import check_config
 
     def single(o: Any, value: str | None = None) -> str:
@@ -144,6 +152,7 @@ def check_overrides(overrides: Sequence[str]) -> None:
                 raise CemError(_compose_error(e, variant)) from None
             cfg.output_dir = None  # ${hydra:runtime.output_dir} only resolves inside a run
             check_config(cfg)
+            check_accelerator(cfg.trainer.accelerator, cfg.trainer.devices)
 
 
 def _compose_error(e: Exception, overrides: Sequence[str]) -> str:
@@ -242,6 +251,11 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     """``cem-train [hydra flags] [overrides]``: train one model, or sweep with ``-m``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     flags, overrides = split_args(argv)
+    if {"-h", "--help"} & set(flags):
+        from cem.cli_help import help_text
+
+        print(help_text(group_options, GROUPS), end="")
+        return 0
     informational = {"-h", "--help", "--hydra-help", "--info", "-c", "--cfg", "--version"}
     if not informational & set(flags):
         try:

@@ -30,8 +30,10 @@ from cem import __version__
 from cem.data.datamodule import ConceptDataModule
 from cem.data.dataset import SPLITS, DataConfig, build
 from cem.data.spec import get_spec
+from cem.devices import check_accelerator
 from cem.errors import CemError, check
 from cem.evaluate import evaluate_extras, resolve_evaluation
+from cem.loggers import RunLoggers, check_logger, resolve_logger
 from cem.models.inference import predict
 from cem.models.lightning import ConceptLightningModule, split_metrics, stages_for
 from cem.models.registry import resolve
@@ -44,7 +46,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "check_val_every_n_epoch": 30,
     "early_stopping_patience": 15,  # validation checks; 0 turns early stopping off
     "progress": "auto",  # auto: a bar on a terminal, plain lines otherwise; or bar / plain / none
-    "num_threads": 0,  # torch intra-op threads for this run; 0 leaves torch's default
+    "num_threads": 1,  # torch intra-op threads for this run (as cem-train); 0 = torch's default
     "fast_dev_run": False,
 }
 DATASET_DEFAULTS: dict[str, Any] = {
@@ -83,7 +85,7 @@ def _plain(cfg: Any) -> dict[str, Any]:
 def resolve_config(cfg: Any = None) -> dict[str, Any]:
     """Fill a partial run config with defaults and validate every group."""
     cfg = _plain(cfg)
-    allowed = ("dataset", "model", "trainer", "evaluation", "seed", "output_dir")
+    allowed = ("dataset", "model", "trainer", "evaluation", "logger", "seed", "output_dir")
     unknown_keys = set(cfg) - {*allowed, "hydra"}
     if unknown_keys:
         raise CemError(
@@ -95,6 +97,7 @@ def resolve_config(cfg: Any = None) -> dict[str, Any]:
         "model": resolve(_plain(cfg.get("model"))),
         "trainer": {**TRAINER_DEFAULTS, **_plain(cfg.get("trainer"))},
         "evaluation": resolve_evaluation(_plain(cfg.get("evaluation"))),
+        "logger": resolve_logger(_plain(cfg.get("logger"))),
         "output_dir": cfg.get("output_dir"),
     }
     check(isinstance(out["seed"], int) and out["seed"] >= 0, "seed", out["seed"], "an integer >= 0")
@@ -125,6 +128,7 @@ def resolve_config(cfg: Any = None) -> dict[str, Any]:
 def check_config(cfg: Any) -> dict[str, Any]:
     """Validate a full run config without training or generating data; return it resolved."""
     resolved = resolve_config(cfg)
+    check_logger(resolved["logger"])
     ds = dict(resolved["dataset"])
     path = ds.pop("path")
     if path:
@@ -173,7 +177,12 @@ def make_datamodule(dataset: Mapping[str, Any], seed: int) -> ConceptDataModule:
 
 
 def _trainer(
-    t: Mapping[str, Any], output_dir: Path | None, stage: str, n_stages: int, block: int = 1
+    t: Mapping[str, Any],
+    output_dir: Path | None,
+    stage: str,
+    n_stages: int,
+    block: int = 1,
+    logger: Any = False,
 ) -> pl.Trainer:
     """A Trainer whose epochs are blocks of ``block`` data epochs, validated after each block
     (``block`` = the validation interval; see ``ConceptDataModule.set_epoch_blocks``)."""
@@ -183,11 +192,7 @@ def _trainer(
     show_bar = use_progress_bar(t["progress"])
     if t["progress"] in ("auto", "plain") and not show_bar:
         callbacks.append(PlainProgress(stage if n_stages > 1 else ""))
-    logger: Any = False
     if output_dir is not None:
-        from pytorch_lightning.loggers import CSVLogger
-
-        logger = CSVLogger(str(output_dir), name="", version=f"log_{stage}")
         callbacks.append(
             ModelCheckpoint(
                 dirpath=str(output_dir),
@@ -233,7 +238,9 @@ def run(cfg: Any = None) -> RunResult:
     cfg : dict or DictConfig with optional groups ``dataset`` (DataConfig fields, ``path`` to load
         a saved file, ``batch_size``), ``model`` (see ``cem.models.registry.DEFAULTS``), ``trainer``
         (``TRAINER_DEFAULTS``), ``seed`` (model seed) and ``output_dir`` (where ``metrics.json``,
-        ``last.ckpt`` and CSV logs go; nothing is written when absent).
+        ``last.ckpt`` and the logger's files go; nothing is written when absent), ``logger``
+        (``cem.loggers.LOGGER_DEFAULTS``: csv, tensorboard or mlflow). ``trainer.num_threads``
+        is 1 as in ``cem-train`` (0: torch's default).
 
     Returns
     -------
@@ -241,6 +248,7 @@ def run(cfg: Any = None) -> RunResult:
     ``wall_time_s``. The same config and seed give the same metrics on CPU.
     """
     cfg = resolve_config(cfg)
+    check_accelerator(cfg["trainer"]["accelerator"], cfg["trainer"]["devices"])
     with warnings.catch_warnings(), _quiet_lightning():
         for message in _NOISE:
             warnings.filterwarnings("ignore", message=message)
@@ -309,9 +317,12 @@ def _run(cfg: dict[str, Any]) -> RunResult:
             # one training_step): Lightning's fixed per-epoch cost is paid once a validation.
             block = 1 if t["fast_dev_run"] else min(t["check_val_every_n_epoch"], t["max_epochs"])
             dm.set_epoch_blocks(block, None if t["fast_dev_run"] else t["max_epochs"])
+            name = f"{model_cfg['name']}_{cfg['dataset'].get('name')}_s{seed}"
+            loggers = RunLoggers(cfg["logger"], output_dir, name)
             for stage in stages:
                 module.stage = stage
-                trainer = _trainer(t, output_dir, stage, len(stages), block)
+                logger = loggers.for_stage(stage)
+                trainer = _trainer(t, output_dir, stage, len(stages), block, logger)
                 trainer.fit(module, datamodule=dm)
                 epochs += len(module.loss_history[stage])
             train_time = time.perf_counter() - t_fit
@@ -333,6 +344,7 @@ def _run(cfg: dict[str, Any]) -> RunResult:
             "eval_time_s": eval_time,
         }
     )
+    loggers.finish(cfg, metrics)
     if output_dir is not None:
         write_metrics(output_dir, cfg, metrics, curves)
     return RunResult(metrics, curves, module, dm, cfg)
