@@ -39,6 +39,8 @@ def test_the_two_commands_are_there_and_ci_runs_the_test_one() -> None:
     main, tests = blocks("bash")[:2]
     assert "cem-train -m experiment=quick hydra/launcher=joblib" in main and "cem-report" in main
     assert "pip install -q -c constraints.txt ." in main
+    assert ". .venv/bin/activate &&" in main  # cem-data & co. are on PATH afterwards
+    assert "hydra.sweep.dir=outputs/" in main and "cem-report outputs/" in main
     assert "pytest" in tests
     assert tests.strip() in (ROOT / ".ci" / "run").read_text()
 
@@ -50,8 +52,8 @@ def cli(line: str) -> list[str]:
 
 def test_main_job_runs_at_reduced_size(tmp_path: Path) -> None:
     main = blocks("bash")[0]
-    train = re.search(r"\.venv/bin/(cem-train [^&]+)", main).group(1).strip()
-    report = re.search(r"\.venv/bin/(cem-report \S+)", main).group(1)
+    train = re.search(r"(cem-train [^&]+)", main).group(1).strip()
+    report = re.search(r"(cem-report \S+)", main).group(1)
     # The quick preset sweeps 3 datasets x 9 models; keep the 3 datasets, 2 models.
     extra = ["hydra.sweeper.params.model='cem,cbm_sigmoid'"]
     proc = subprocess.run(
@@ -75,6 +77,7 @@ def test_main_job_runs_at_reduced_size(tmp_path: Path) -> None:
     ],
 )
 def test_documented_cem_data_commands(line: str, tmp_path: Path) -> None:
+    (tmp_path / "outputs" / "data").mkdir(parents=True)  # the block's mkdir -p
     # The generate lines write the files that the info/plot lines read, in README order.
     for earlier in [
         x for b in blocks("bash")[2:] for x in b.splitlines() if x.startswith("cem-data generate")
@@ -97,13 +100,14 @@ def test_documented_cem_data_commands(line: str, tmp_path: Path) -> None:
 )
 def test_documented_cem_train_commands(line: str, tmp_path: Path) -> None:
     if "dataset=file" in line:
+        (tmp_path / "outputs" / "data").mkdir(parents=True)
         subprocess.run(
-            cli("cem-data generate trig --protocol paper -o trig.npz"),
+            cli("cem-data generate trig --protocol paper -o outputs/data/trig.npz"),
             cwd=tmp_path,
             check=True,
             capture_output=True,
         )
-        line = line.replace("$PWD/trig.npz", str(tmp_path / "trig.npz"))
+        line = line.replace("$PWD/outputs/data/trig.npz", str(tmp_path / "outputs/data/trig.npz"))
     args = cli(line)
     shrink = [s for s in SHRINK if not (s.startswith("dataset.") and "dataset=file" in line)]
     if "-m" in args:
@@ -122,3 +126,16 @@ def test_documented_errors_are_the_real_ones(tmp_path: Path) -> None:
     for command, error in pairs:
         proc = subprocess.run(cli(command), cwd=tmp_path, capture_output=True, text=True)
         assert proc.returncode == 2 and proc.stderr.strip() == error
+
+
+def test_python_snippets_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the snippets write under outputs/
+    namespace: dict = {}
+    snippets = blocks("python")
+    assert len(snippets) >= 2 and any("load_run" in b for b in snippets)
+    for block in snippets:
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the README's code
+        for line in block.splitlines():
+            if line.rstrip().endswith("# True"):  # a documented claim: it must hold
+                assert eval(line.split("#")[0], namespace) is True, line  # noqa: S307
+    assert (tmp_path / "outputs" / "runs" / "python_cem" / "last.ckpt").exists()
