@@ -71,3 +71,15 @@ def test_markdown_and_report_files(sweep: Path, capsys: pytest.CaptureFixture[st
     assert csv_lines[0].startswith("run_dir,status,dataset,model,variant,seed,error")
     assert len(csv_lines) == 1 + 6
     assert to_markdown([]).count("\n") == 1  # header only
+
+
+def test_a_killed_run_does_not_make_its_siblings_variants(tmp_path: Path) -> None:
+    write_run(tmp_path / "done", "completed", "xor", "cem", 0, 0.9)
+    record = json.loads((tmp_path / "done" / "metrics.json").read_text())
+    record["config"] = {"seed": 0, "model": {"name": "cem", "emb_size": 16}}
+    (tmp_path / "done" / "metrics.json").write_text(json.dumps(record))
+    hydra_dir = tmp_path / "killed" / ".hydra"
+    hydra_dir.mkdir(parents=True)
+    (hydra_dir / "config.yaml").write_text("dataset: {name: xor}\nmodel: {name: cem}\nseed: 1\n")
+    rows = collect(tmp_path)
+    assert [r["variant"] for r in rows] == ["", ""]

@@ -209,7 +209,7 @@ def _cas_targets(by: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
             + f", paper {r:.2f}"
             for d, m, r, o, p in misses
         )
-    out.append(line + ". The notes below explain the misses by model.")
+    out.append(line + (". The notes below explain the misses by model." if misses else "."))
     get = {(d, m): (r, o, p) for d, m, r, o, p in cells}
     out += _cas_bool(get)
     out += _cas_hybrid(get)
