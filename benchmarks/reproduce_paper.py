@@ -4,9 +4,11 @@ Runs the ``paper_synthetic`` preset through ``cem-train`` (paper data, 3 dataset
 5 model seeds 42..46, 500 epochs, every core) into ``--dir`` — finished runs there are reused, so
 an interrupted call resumes — then prints our task accuracy, concept accuracy and CAS (mean ±
 std, ± 95% CI half-width) beside the paper's, the intervention-curve endpoints, and a note on
-each target and each difference. CAS is printed twice: REFERENCE's representations with our
-k-medoids (``test/cas``), and the authors' computation (``test/cas_public``: their
-representation, clustered with sklearn_extra's ``KMedoids()`` defaults, re-implemented).
+each target and each difference. CAS is printed twice: each model's concept representation
+(CEM: its embeddings; scalar CBMs: the concept value; Hybrid/DNN: free units in k chunks)
+clustered with our k-medoids (``test/cas``), and the authors' computation
+(``test/cas_public``: their representation, clustered with sklearn_extra's ``KMedoids()``
+defaults, re-implemented).
 
     python benchmarks/reproduce_paper.py                        # train what is missing, report
     python benchmarks/reproduce_paper.py --dir outputs/bench_sweep/paper_synthetic --no-train
