@@ -263,8 +263,11 @@ def plot_interventions_by_model(
         ax.set_title(models[i], fontsize="medium")
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
-    for ax in axes[-1]:
-        ax.set_xlabel("concept groups intervened")
+    for col in range(cols):  # the lowest panel of each column carries the x axis
+        shown = [ax for ax in axes[:, col] if ax.get_visible()]
+        if shown:
+            shown[-1].set_xlabel("concept groups intervened")
+            shown[-1].tick_params(labelbottom=True)
     for ax in axes[:, 0]:
         ax.set_ylabel(_metric_name(metric))
     handles = [
@@ -377,6 +380,7 @@ def plot_metric_bars(
     width = 0.8 / max(len(keys), 1)
     for j, (model, variant) in enumerate(keys):
         colour = _style(j)[0]
+        hatch = HATCHES[(j + j // 10) % len(HATCHES)]  # colour and hatch never both repeat
         label: str | None = line_label(model, variant)
         for i, dataset in enumerate(datasets):
             e = next(
@@ -396,7 +400,7 @@ def plot_metric_bars(
                 width,
                 yerr=100 * e[metric]["std"] if e[metric]["n"] > 1 else None,
                 color=colour,
-                hatch=HATCHES[j % len(HATCHES)],
+                hatch=hatch,
                 edgecolor="black",
                 linewidth=0.4,
                 label=label,
