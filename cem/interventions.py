@@ -141,6 +141,8 @@ def intervention_orders(
     if policy not in POLICIES:
         raise unknown("policy", policy, POLICIES)
     require_concepts(net)
+    device = next(net.parameters()).device  # every step on the network's device
+    x, c, y = x.to(device), c.to(device), y.to(device)
     n, k = c.shape
     gm = group_matrix(concept_groups(groups, k), k).to(x.device)  # (G, k)
     n_groups = gm.shape[0]
@@ -178,6 +180,8 @@ def intervention_curve(
     "task_auc": […]}`` (lists of G + 1 floats; ``random``: the mean over ``n_orders`` orders).
     """
     orders = intervention_orders(net, x, c, y, policy, groups, incorrect, n_orders, seed)
+    device = next(net.parameters()).device  # every step on the network's device
+    x, c, y = x.to(device), c.to(device), y.to(device)
     k = c.shape[1]
     gm = group_matrix(concept_groups(groups, k), k).to(x.device)
     values = intervention_values(c.float(), incorrect)

@@ -363,7 +363,7 @@ DATA_CASES: dict[str, Case] = {
     "plot of your own data": Case(
         "cem-data",
         lambda f: ["plot", str(plain(f)), "-o", str(f / "p.png")],
-        r"^dataset='mine' is invalid; allowed: a synthetic dataset \(xor, trig, dot\)",
+        r"^dataset='mine' is invalid; allowed: a synthetic dataset \(xor, trig, dot, many\)",
     ),
     "columns of a cem-bench file": Case(
         "cem-data",

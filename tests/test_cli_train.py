@@ -36,11 +36,17 @@ TINY = [
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("model=cbn", r"^cem-train: error: model='cbn' is unknown; allowed: cbm_bool, .*dnn$"),
+        (
+            "model=cbn",
+            r"^cem-train: error: model='cbn' is unknown; allowed: cbm_bool, .*dnn, intcem$",
+        ),
         ("dataset.size=-3", r"^cem-train: error: dataset.size=-3 is invalid; allowed: an integer"),
         ("model.emb_size=0", r"^cem-train: error: model.emb_size=0 is invalid; allowed: an int"),
         ("trainer.max_epochs=abc", r"^cem-train: error: trainer.max_epochs='abc' is invalid"),
-        ("dataset=xr", r"^cem-train: error: dataset='xr' is unknown; allowed: dot, file, trig"),
+        (
+            "dataset=xr",
+            r"^cem-train: error: dataset='xr' is unknown; allowed: dot, file, many, trig",
+        ),
         ("model.embsize=3", r"^cem-train: error: model.embsize is not a setting of model"),
         ("dataset.size==3", r"^cem-train: error: override 'dataset.size==3' is malformed"),
         ("hydra/launcher=jobli", r"^cem-train: error: hydra/launcher='jobli' is unknown"),
@@ -322,3 +328,33 @@ def test_report_bad_dirs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert report_main([str(tmp_path / "empty")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("cem-report: error:") and "holds no cem-train runs" in err
+
+
+def test_help_is_for_people(capsys: pytest.CaptureFixture[str]) -> None:
+    from cem.cli import GROUPS, group_options
+
+    assert train_main(["--help"]) == 0
+    text = capsys.readouterr().out
+    assert "_base" not in text
+    for group in GROUPS:
+        assert group in text
+        for choice in group_options(group):
+            assert choice in text, (group, choice)
+    assert text.count("\n  cem-train ") >= 5  # the examples: run, sweep, preset, file, SLURM
+    for needle in ("-m ", "experiment=", "dataset=file", "hydra/launcher=slurm", "metrics.json"):
+        assert needle in text
+
+
+def test_missing_gpu_is_one_line_before_anything_starts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert train_main(["trainer=gpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert re.match(r"^cem-train: error: trainer.accelerator='gpu' needs a CUDA GPU", err), err
+    assert "\n" not in err and "trainer=cpu" in err
+    assert not (tmp_path / "outputs").exists()  # nothing started

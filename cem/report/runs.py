@@ -206,10 +206,20 @@ def label_variants(rows: list[dict[str, Any]]) -> None:
     hyper-parameter are summarised per value instead of averaged together."""
     groups: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
     for r in rows:
+        r["variant"] = ""
         groups.setdefault((r.get("dataset"), r.get("model")), []).append(r)
     for group in groups.values():
+        # Runs without a recorded config (killed before their metrics.json) cannot differ in a
+        # setting: comparing their empty config would make every key look varied.
+        group = [r for r in group if r.get("_config")] or group
         flat = [_flatten(r.get("_config") or {}) for r in group]
         keys = sorted({k for f in flat for k in f})
-        varying = [k for k in keys if k not in _NOT_VARIANTS and len({f.get(k) for f in flat}) > 1]
+        varying = [
+            k
+            for k in keys
+            if k not in _NOT_VARIANTS
+            and not k.startswith("logger.")  # where curves are logged, not what was run
+            and len({f.get(k) for f in flat}) > 1
+        ]
         for r, f in zip(group, flat, strict=True):
             r["variant"] = ",".join(f"{k}={f.get(k)}" for k in varying)
