@@ -184,8 +184,8 @@ class IntCEMObjective(CEMObjective):
     2. A few more concepts are set: s uniform in [0, min(⌊T_max⌋, free − 1) − 1] of them, at
        random among each sample's free ones (free: the fewest free concepts of the batch).
     3. A horizon T uniform in [1, min(⌊T_max⌋, max_horizon, free − s)]; T_max starts at
-       ``initial_horizon`` and is multiplied by ``horizon_rate`` after every step while it is at
-       most k (below k + 1).
+       ``initial_horizon`` and is multiplied by ``horizon_rate`` after every step while it is
+       below k + 1.
     4. For t < T: ψ scores the concepts from the embeddings (intervened ones at their true value)
        and μ; the target is :func:`rollout_target`; L_roll += δ^t · CE(ψ, target) / Σ_t δ^t; the
        next concept is drawn from ψ's scores with a hard Gumbel-softmax (τ = 1, straight-through,
@@ -199,7 +199,8 @@ class IntCEMObjective(CEMObjective):
       the rollout loss outweigh the concept loss five to one, and its gradient, which reaches
       the concept probabilities through ψ's input (as in the reference), pulls the concepts
       away from their labels: on ``many`` (50 epochs, seed 42) concept accuracy was 62% at 5
-      against 85% at 1 (87% with no rollout loss), while ψ learned as well or better at 1. Set
+      against 85% at 1 (87% with no rollout loss), and the learned policy did better at 1 too
+      (area under its intervention curve 90.3% against 87.1%). Set
       ``model.intervention_weight=5`` for the code's default.
     - T is drawn with the upper bound included, as the paper states it; the code's
       ``np.random.randint(1, end)`` excludes ``end``, so its T never reaches ``max_horizon``.
@@ -212,7 +213,8 @@ class IntCEMObjective(CEMObjective):
       (the same as ours for a binary task).
     - The concept loss reads the predicted concepts before RandInt, as our CEM; RandInt is
       drawn per sample by default (``intervention_granularity: batch`` for the code's one mask
-      per batch), so that IntCEM and CEM differ only in what IntCEM adds.
+      per batch), so that our IntCEM differs from our CEM only in what the reference's IntCEM
+      adds to its CEM: ψ, the rollouts, and one scoring layer per concept (``scorer``).
     """
 
     def __init__(
