@@ -12,6 +12,7 @@ from cem.data.cards import card, checksums, expected_files, sha256
 from cem.errors import CemError
 
 DATASETS = Path(__file__).resolve().parents[1] / "datasets"
+EXPECTED = expected_files()  # computed once: every card generates its dataset
 
 
 @pytest.mark.parametrize(
@@ -44,12 +45,12 @@ def test_unknown_dataset() -> None:
         card("xr")
 
 
-@pytest.mark.parametrize("fname", sorted(expected_files()))
+@pytest.mark.parametrize("fname", sorted(EXPECTED))
 def test_committed_dataset_files_are_up_to_date(fname: str) -> None:
     """Regenerate with `cem-data cards --write` when this fails after an intended change."""
     path = DATASETS / fname
     assert path.exists(), f"{path} is missing"
-    same = path.read_text(encoding="utf-8") == expected_files()[fname]
+    same = path.read_text(encoding="utf-8") == EXPECTED[fname]
     assert same
 
 
