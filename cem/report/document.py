@@ -22,7 +22,8 @@ ALIGNMENT_METRICS: tuple[str, ...] = (
     "test/ois",
     "test/nis",
 )
-POLICIES: tuple[str, ...] = ("random", "uncertainty", "optimal_greedy")
+# ``learned``: a model's own policy (IntCEM's); tables and plots skip a policy no run measured.
+POLICIES: tuple[str, ...] = ("random", "uncertainty", "optimal_greedy", "learned")
 # Plot files this module writes; those of an earlier report that this one does not rewrite are
 # removed, so that no stale image survives beside report.md.
 _OWNED = ("interventions_*", "task_vs_concept*", "cas*")

@@ -92,8 +92,10 @@ def terms(metrics: Sequence[str], interventions: bool, variants: bool) -> list[s
             "predicted again. Policies choose the order per sample: *random* (mean of 5 random "
             "orders), *uncertainty* (concepts predicted closest to p = 0.5 first), "
             "*optimal_greedy* (an oracle: at each step the group whose true value most raises the "
-            "probability of the true label; its flipped curve uses the same order). With 0 or "
-            "all groups intervened every policy gives the same accuracy; they differ in between."
+            "probability of the true label; its flipped curve uses the same order), and for a "
+            "model that has one, *learned* (its own policy: IntCEM's ψ picks the next group from "
+            "the concepts intervened so far). With 0 or all groups intervened every policy gives "
+            "the same accuracy; they differ in between."
         )
     return [f"- {t}" for t in out]
 

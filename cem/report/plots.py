@@ -41,6 +41,7 @@ POLICY_NAMES: dict[str, str] = {
     "random": "random order",
     "uncertainty": "most uncertain first",
     "optimal_greedy": "optimal greedy (oracle)",
+    "learned": "learned (the model's own policy)",
 }
 
 
