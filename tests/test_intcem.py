@@ -136,6 +136,17 @@ def test_horizon_draws_stay_within_the_schedule() -> None:
     assert objective.horizon(full)[0] == 0  # nothing left to intervene on: no rollout
 
 
+def test_rollouts_wait_for_the_initial_steps() -> None:
+    torch.manual_seed(0)
+    net, objective = small_net(rollout_init_steps=2)
+    x, c, y = batch()
+    for step in range(4):
+        objective.training_loss(net, x, c, y, "joint")
+        expected = 2.0 * 1.005 ** max(0, step - 1)  # grows from the third step on
+        assert objective.horizon_limit == pytest.approx(expected)
+    assert objective.get_extra_state() == {"horizon_limit": pytest.approx(2 * 1.005**2), "steps": 4}
+
+
 def test_learned_policy_never_picks_an_intervened_concept() -> None:
     torch.manual_seed(0)
     net, _ = small_net()

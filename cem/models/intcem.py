@@ -55,6 +55,9 @@ class IntCEMSettings(CEMSettings):
     initial_horizon: float = setting(2.0, number(1), "T_max at the first training step")
     horizon_rate: float = setting(1.005, number(1), "T_max grows ×rate every training step")
     max_horizon: int = setting(6, integer(1), "the longest rollout")
+    rollout_init_steps: int = setting(
+        0, integer(0), "training steps before the first rollout (T_max waits for them too)"
+    )
     policy: PolicySettings = group(PolicySettings)
     scorer: str = setting(
         "per_concept", choice(SCORERS), "p̂_i from one layer per concept (the reference) or CEM's"
@@ -185,7 +188,8 @@ class IntCEMObjective(CEMObjective):
        random among each sample's free ones (free: the fewest free concepts of the batch).
     3. A horizon T uniform in [1, min(⌊T_max⌋, max_horizon, free − s)]; T_max starts at
        ``initial_horizon`` and is multiplied by ``horizon_rate`` after every step while it is
-       below k + 1.
+       below k + 1. During the first ``rollout_init_steps`` steps (0: none) T is 0 and T_max
+       waits.
     4. For t < T: ψ scores the concepts from the embeddings (intervened ones at their true value)
        and μ; the target is :func:`rollout_target`; L_roll += δ^t · CE(ψ, target) / Σ_t δ^t; the
        next concept is drawn from ψ's scores with a hard Gumbel-softmax (τ = 1, straight-through,
@@ -232,12 +236,16 @@ class IntCEMObjective(CEMObjective):
         self.horizon_rate = float(cfg["horizon_rate"])
         self.max_horizon = int(cfg["max_horizon"])
         self.horizon_limit = float(cfg["initial_horizon"])  # T_max, grows every step
+        self.init_steps = int(cfg["rollout_init_steps"])
+        self.steps = 0  # training steps taken
 
     def get_extra_state(self) -> dict[str, float]:
-        return {"horizon_limit": self.horizon_limit}  # checkpoints keep the schedule
+        # Checkpoints keep the schedule.
+        return {"horizon_limit": self.horizon_limit, "steps": self.steps}
 
     def set_extra_state(self, state: Any) -> None:
         self.horizon_limit = float(state["horizon_limit"])
+        self.steps = int(state.get("steps", 0))
 
     def horizon(self, mask: torch.Tensor) -> tuple[int, torch.Tensor]:
         """Steps 2-3: (T, μ with the extra random interventions); mask (B, k) float."""
@@ -267,6 +275,9 @@ class IntCEMObjective(CEMObjective):
         p = torch.sigmoid(c_logits)
         task0 = self.task_loss(net.c2y(net.mix(pos, neg, mask * c + (1 - mask) * p).flatten(1)), y)
         steps, mask = self.horizon(mask)
+        warming_up = self.steps < self.init_steps
+        if warming_up:  # the draws above are made anyway, as the reference makes them
+            steps = 0
         rollout = torch.zeros((), device=x.device)
         total_weight = sum(self.delta**t for t in range(steps))
         for t in range(steps):
@@ -281,7 +292,9 @@ class IntCEMObjective(CEMObjective):
             task = (task0 + discount * self.task_loss(net.c2y(after), y)) / (1 + discount)
         else:
             task = task0
-        self.grow_horizon()
+        if not warming_up:
+            self.grow_horizon()
+        self.steps += 1
         loss = self.task_weight * task + self.rollout_weight * rollout
         if self.alpha > 0:
             loss = loss + self.alpha * self.concept_loss(c_logits, c)
