@@ -95,9 +95,26 @@ MANY_MIX_SEED = 20231  # the fixed mixing of every k (part of the dataset's defi
 
 
 def many_weights(k: int) -> np.ndarray:
-    """(k,) the concepts' weights in the task score: w_i ∝ (-0.8)^(i-1), Σ w_i² = 1."""
-    w = (-MANY_DECAY) ** np.arange(k, dtype=np.float64)
-    return w / np.sqrt((w**2).sum())
+    """(k,) the concepts' weights in the task score: w_i ∝ (-0.8)^(i-1), Σ w_i² = 1.
+
+    Powers by repeated multiplication and the norm by ``math.fsum``: exactly rounded, so the
+    weights (and the labels) have the same bits on every CPU (NumPy's vectorised ``power`` may
+    differ in the last bit)."""
+    w = [1.0]
+    for _ in range(k - 1):
+        w.append(w[-1] * -MANY_DECAY)
+    norm = math.sqrt(math.fsum(v * v for v in w))
+    return np.array([v / norm for v in w])
+
+
+def many_score(c: np.ndarray) -> np.ndarray:
+    """s(c) = Σ w_i (2c_i − 1) of concepts c (n, k), summed in concept order (no BLAS, whose
+    summation order depends on the CPU) -> (n,) float64."""
+    w = many_weights(c.shape[1])
+    s = np.zeros(len(c))
+    for i in range(c.shape[1]):
+        s = s + (2.0 * c[:, i] - 1.0) * w[i]
+    return s
 
 
 def _wiggle(t: np.ndarray) -> np.ndarray:
@@ -180,8 +197,8 @@ def many_rule(
     """(c, s, y) of latents z (n, k), h (n,): c_i = 1[z_i > 0], s = Σ w_i (2c_i − 1),
     y = 1[√(1−ρ)·s + √ρ·h > 0] with ρ = ``share``."""
     c = (z > 0).astype(np.int64)
-    s = (2 * c - 1) @ many_weights(z.shape[1])
-    y = (np.sqrt(1 - share) * s + np.sqrt(share) * h > 0).astype(np.int64)
+    s = many_score(c)
+    y = (math.sqrt(1 - share) * s + math.sqrt(share) * h > 0).astype(np.int64)
     return c, s, y
 
 
@@ -201,7 +218,7 @@ def many(n: int, rng: Rng, k: int = MANY_K, share: float = MANY_SHARE) -> Arrays
 def many_concept_rule(c: np.ndarray) -> np.ndarray:
     """The best function of the concepts alone: ŷ = 1[s(c) > 0] (h is independent of c and
     symmetric, so P(y = 1 | c) > 1/2 exactly when s(c) > 0). c (n, k) -> (n,) int64."""
-    return (((2 * np.asarray(c) - 1) @ many_weights(np.asarray(c).shape[1])) > 0).astype(np.int64)
+    return (many_score(np.asarray(c)) > 0).astype(np.int64)
 
 
 # ---- Independent verifiers: recompute (c, y) from the inputs alone, for semantic tests. ----

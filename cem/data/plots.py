@@ -329,7 +329,7 @@ def plot_many_task(data: ConceptData, split: str = "train", ax: Axes | None = No
     fig, ax = _axes(ax)
     sp = data.splits[split]
     k, rho = data.meta["n_concepts"], data.meta["latent_share"]
-    score = (2 * sp.c - 1) @ generators.many_weights(k)
+    score = generators.many_score(sp.c)
     h = generators.many_latents(sp.x)[:, k]
     task = data.meta["task_name"]
     _scatter(ax, score, h, sp.y, task)
