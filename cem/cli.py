@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -24,8 +23,17 @@ from omegaconf import OmegaConf
 
 from cem.errors import CemError, unknown
 
-GROUPS: tuple[str, ...] = ("dataset", "model", "trainer", "experiment", "hydra/launcher")
-HYDRA_LAUNCHERS: tuple[str, ...] = ("basic", "joblib", "slurm", "submitit_local", "submitit_slurm")
+GROUPS: tuple[str, ...] = (
+    "dataset",
+    "model",
+    "trainer",
+    "experiment",
+    "hydra/launcher",
+    "hydra/sweeper",
+)
+# Hydra's own choices beside our files in conf/hydra/.
+HYDRA_LAUNCHERS: tuple[str, ...] = ("basic", "joblib", "submitit_local", "submitit_slurm")
+HYDRA_SWEEPERS: tuple[str, ...] = ("basic",)
 REMOTE_LAUNCHERS: tuple[str, ...] = ("slurm", "submitit_slurm")
 # Hydra's own flags that take a value.
 _FLAGS_WITH_VALUE = {
@@ -68,6 +76,22 @@ def register_defaults() -> None:
     from cem.config import hydra_defaults
 
     ConfigStore.instance().store(name="_defaults", node=hydra_defaults())
+    register_plugins()
+
+
+def register_plugins() -> None:
+    """Make cem-bench's sweepers and launchers (``hydra_plugins.cem_bench``) known to Hydra.
+
+    Hydra finds plugins by scanning the ``hydra_plugins`` folders on ``sys.path``, which an
+    editable install (``pip install -e .``) does not show it; registering them by hand works
+    for every kind of install. Idempotent."""
+    from hydra.core.plugins import Plugins
+
+    import hydra_plugins.cem_bench as ours
+
+    plugins = Plugins.instance()
+    for cls in (ours.GridSweeper, ours.SlurmLauncher, ours.LocalLauncher):
+        plugins.register(cls)
 
 
 def config_dir() -> Path:
@@ -91,6 +115,8 @@ def group_options(group: str) -> list[str]:
     names = {p.stem for p in (_conf() / group).glob("*.yaml") if not p.stem.startswith("_")}
     if group == "hydra/launcher":
         names |= set(HYDRA_LAUNCHERS)
+    if group == "hydra/sweeper":
+        names |= set(HYDRA_SWEEPERS)
     return sorted(names)
 
 
@@ -214,73 +240,30 @@ def _print_table(metrics: dict[str, Any]) -> None:
         print(f"{split:<6}" + "".join(f"{'–' if c is None else f'{c:.4f}':>13}" for c in cells))
 
 
-def _completed(output_dir: Path, cfg: dict[str, Any]) -> bool:
-    path = output_dir / "metrics.json"
-    if not path.is_file():
-        return False
-    try:
-        record = json.loads(path.read_text())
-    except ValueError:
-        return False
-    return record.get("status") == "completed" and record.get("config") == cfg
-
-
-def _record_failure(output_dir: Path, cfg: Any, err: BaseException) -> None:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        plain = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg
-    except Exception:  # noqa: BLE001 - the config itself may be what failed; keep the error
-        plain = {}
-    record = {
-        "status": "failed",
-        "dataset": (plain.get("dataset") or {}).get("name"),
-        "model": (plain.get("model") or {}).get("name"),
-        "seed": plain.get("seed"),
-        "error": f"{type(err).__name__}: {err}",
-        "traceback": traceback.format_exc(),
-        "config": plain,
-        "metrics": {},
-    }
-    tmp = output_dir / "metrics.json.tmp"
-    tmp.write_text(json.dumps(record, indent=2, default=str))
-    os.replace(tmp, output_dir / "metrics.json")
-
-
-def _task(cfg: Any) -> float | None:
+def _task(cfg: Any) -> dict[str, Any]:
+    """One Hydra job: :func:`cem.sweep.job.execute` (claim the run folder, reuse or train,
+    record); its outcome goes back to the sweeper."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from cem.config import resolve_config
-    from cem.train import run
+    from cem.sweep.job import execute
 
     sweep = HydraConfig.get().mode == RunMode.MULTIRUN
     output_dir = Path(cfg.output_dir)
     try:
-        resolved = resolve_config(cfg)  # once: run() takes it as it is
-        if _completed(output_dir, json.loads(json.dumps(resolved, default=str))):
-            print(f"{output_dir}: already completed, not recomputed", flush=True)
-            return None
-        name = f"{resolved['model']['name']} on {resolved['dataset']['name']}"
-        print(f"training {name}, seed {resolved['seed']} -> {output_dir}", flush=True)
-        metrics = run(resolved).metrics
-    except Exception as e:  # noqa: BLE001 - one failed run must not abort a sweep
-        _record_failure(output_dir, cfg, e)
-        if sweep:
-            print(f"cem-train: run failed ({output_dir}): {e}", file=sys.stderr, flush=True)
-            return None
-        if isinstance(e, CemError) and not os.environ.get("HYDRA_FULL_ERROR"):
-            print(f"cem-train: error: {e}", file=sys.stderr)
-            raise SystemExit(2) from None
-        raise
+        result = execute(cfg, sweep)
+    except CemError as e:
+        if os.environ.get("HYDRA_FULL_ERROR"):
+            raise
+        print(f"cem-train: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
     if not sweep:
-        _print_table(metrics)
-        print(f"wrote {output_dir / 'metrics.json'}")
-    else:
-        print(
-            f"done {name}, seed {resolved['seed']}: test/task_acc={metrics['test/task_acc']:.4f}",
-            flush=True,
-        )
-    return metrics.get("test/task_acc")
+        if result["status"] == "reused":
+            _print_table(json.loads((output_dir / "metrics.json").read_text())["metrics"])
+        else:
+            _print_table(result["metrics"])
+            print(f"wrote {output_dir / 'metrics.json'}")
+    return result
 
 
 def train_main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import warnings
 from collections.abc import Iterator, Mapping
@@ -33,7 +32,7 @@ from cem.data.settings import make_data
 from cem.evaluate import evaluate_extras
 from cem.models.inference import predict
 from cem.models.lightning import ConceptLightningModule, split_metrics, stages_for
-from cem.progress import PlainProgress, use_progress_bar
+from cem.progress import DataEpochBar, PlainProgress, use_progress_bar
 
 
 @dataclass
@@ -67,6 +66,8 @@ def _trainer(
     show_bar = use_progress_bar(t["progress"])
     if t["progress"] in ("auto", "plain") and not show_bar:
         callbacks.append(PlainProgress(stage if n_stages > 1 else ""))
+    if show_bar:  # counts data epochs, not Lightning's blocks of them
+        callbacks.append(DataEpochBar(stage if n_stages > 1 else ""))
     logger: Any = False
     if output_dir is not None:
         from pytorch_lightning.loggers import CSVLogger
@@ -251,8 +252,7 @@ def write_metrics(
             "scikit-learn": sklearn.__version__,
         },
     }
-    path = output_dir / "metrics.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2, default=str))
-    os.replace(tmp, path)
-    return path
+    from cem.data.io import write_text
+
+    # A temporary name of this process's own, moved into place: never a half-written record.
+    return write_text(output_dir / "metrics.json", json.dumps(record, indent=2, default=str), True)

@@ -1,0 +1,197 @@
+"""The sweepers' settings (``hydra.sweeper.*``): typed schemas, defaults once, values checked.
+
+``hydra/sweeper=grid`` (the default: every combination of the swept values) takes
+:class:`GridSettings`; ``hydra/sweeper=pareto`` (``experiment=pareto``) takes
+:class:`SearchSettings`, whose ``space`` maps a run setting to a :class:`Dimension`::
+
+    space:
+      model.concept_loss_weight: {low: 0.001, high: 10, log: true}
+      model.emb_size: {type: int, low: 2, high: 128, log: true}
+      model.extractor.hidden: {type: int, low: 16, high: 256, log: true, repeat: 2}  # [w, w]
+      model.intervention_granularity: {type: choice, choices: [sample, batch]}
+
+A key that is not a setting of the run config, or a bound the setting does not allow, is refused
+in one line before anything starts (:func:`check_space`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cem.errors import CemError
+from cem.settings import (
+    choice,
+    flag,
+    integer,
+    is_real,
+    mapping,
+    number,
+    optional,
+    resolve,
+    setting,
+    text,
+)
+
+PROGRESS: tuple[str, ...] = ("auto", "bar", "plain", "none")
+SAMPLERS: tuple[str, ...] = ("gp", "tpe", "nsga2", "random")
+DIMENSION_TYPES: tuple[str, ...] = ("float", "int", "choice")
+# What the search maximises: validation task and concept accuracy (the run's metrics).
+OBJECTIVES: tuple[str, ...] = ("val/task_acc", "val/concept_acc")
+
+
+def _free(name: str, v: Any) -> Any:
+    if v is not None and not isinstance(v, Mapping):
+        raise CemError(f"{name}={v!r} is invalid; allowed: a mapping of overrides, e.g. model: a,b")
+    return v
+
+
+@dataclass
+class GridSettings:
+    """``hydra/sweeper=grid``: Hydra's basic sweeper (every combination of the swept values),
+    with one owner per run, a progress line, a summary and an exit status."""
+
+    max_batch_size: int | None = setting(None, optional(integer(1)), "runs a launch; null: all")
+    params: dict[str, str] | None = None  # swept values, as on the command line
+    progress: str = setting("auto", choice(PROGRESS), "auto: a line on a terminal, else lines")
+    progress_every_s: float = setting(30.0, number(0, lo_open=True), "seconds between log lines")
+
+
+@dataclass
+class Dimension:
+    """One setting searched: a number in [low, high] (``log``: on a log scale; ``type: int``:
+    whole numbers), or one of ``choices``; ``repeat``: the setting is a list of that many
+    copies of the value (``model.extractor.hidden: [w, w]``)."""
+
+    type: str = setting("float", choice(DIMENSION_TYPES))
+    low: float | None = setting(None, optional(number()))
+    high: float | None = setting(None, optional(number()))
+    log: bool = setting(False, flag())
+    choices: list[Any] | None = None  # checked by resolve_dimension
+    repeat: int | None = setting(None, optional(integer(1, 64)))
+
+
+@dataclass
+class SearchSettings:
+    """``hydra/sweeper=pareto``: a multi-objective search (Optuna) per combination of
+    ``params`` (e.g. each dataset × model), maximising validation task and concept accuracy."""
+
+    params: dict[str, str] | None = None  # one study per combination of these values
+    space: dict[str, Any] | None = None  # setting -> Dimension
+    n_trials: int = setting(36, integer(1, 100_000), "trials of each study, in all")
+    sampler: str = setting("gp", choice(SAMPLERS), "Optuna's sampler")
+    n_startup_trials: int = setting(3, integer(0), "random trials before the model-based sampler")
+    seed: int = setting(0, integer(0, 2**32 - 1), "the sampler's seed")
+    enqueue_defaults: bool = setting(True, flag(), "first trial: the run config's own values")
+    batch_size: int | None = setting(None, optional(integer(1)), "trials a launch; null: cores")
+    storage: str | None = setting(None, optional(text()), "null: sqlite in the sweep folder")
+    progress: str = setting("auto", choice(PROGRESS))
+    progress_every_s: float = setting(30.0, number(0, lo_open=True))
+
+
+def _choices_rule(name: str, v: Any) -> list[Any]:
+    ok = isinstance(v, (list, tuple)) and len(v) > 0
+    ok = ok and all(
+        (isinstance(c, str) and c != "") or is_real(c) or isinstance(c, bool) for c in v
+    )
+    if not ok or len({repr(c) for c in v}) != len(v):
+        raise CemError(
+            f"{name}={v!r} is invalid; allowed: a non-empty list of distinct numbers or names"
+        )
+    return list(v)
+
+
+def resolve_dimension(name: str, values: Any) -> dict[str, Any]:
+    """A checked :class:`Dimension` (``name``: ``hydra.sweeper.space.<setting>``)."""
+    dim = resolve(Dimension, mapping(name, values), name)
+    choices = dim["choices"]
+    if dim["type"] == "choice":
+        dim["choices"] = _choices_rule(f"{name}.choices", choices)
+        for key in ("low", "high"):
+            if dim[key] is not None:
+                raise CemError(f"{name}.{key} is not a setting of a choice; allowed: choices")
+        return dim
+    if choices is not None:
+        raise CemError(
+            f"{name}.choices is a setting of type: choice, not {dim['type']}; allowed: low, high"
+        )
+    for key in ("low", "high"):
+        if dim[key] is None:
+            raise CemError(f"{name}.{key} is missing; allowed: a finite number")
+    low, high = dim["low"], dim["high"]
+    if dim["type"] == "int":
+        for key in ("low", "high"):
+            if not float(dim[key]).is_integer():
+                raise CemError(f"{name}.{key}={dim[key]!r} is invalid; allowed: a whole number")
+        low, high = int(low), int(high)
+    if not low < high:
+        raise CemError(f"{name}.high={high!r} is invalid; allowed: a number > low ({low!r})")
+    if dim["log"] and low <= 0:
+        raise CemError(f"{name}.low={low!r} is invalid; allowed: a number > 0 (log: true)")
+    dim["low"], dim["high"] = low, high
+    return dim
+
+
+def _setting_keys(d: Mapping[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping) and v and not k.startswith("_"):
+            keys += _setting_keys(v, key + ".")
+        elif not k.startswith("_"):
+            keys.append(key)
+    return keys
+
+
+SEARCHABLE_GROUPS: tuple[str, ...] = ("model", "trainer", "dataset")
+
+
+def check_space(space: Any) -> dict[str, dict[str, Any]]:
+    """Every key a setting of the run config (``model.emb_size``, ``model.optimizer.lr``) and
+    every dimension well formed; returns the checked dimensions."""
+    from cem.config import hydra_defaults
+
+    space = mapping("hydra.sweeper.space", space)
+    if not space:
+        raise CemError("hydra.sweeper.space is empty; allowed: a mapping of settings to ranges")
+    defaults = hydra_defaults()
+    known = [k for g in SEARCHABLE_GROUPS for k in _setting_keys(defaults[g], g + ".")]
+    known = [k for k in known if k not in ("model.name", "dataset.name")]
+    out = {}
+    for key, dim in space.items():
+        if key not in known:
+            raise CemError(
+                f"hydra.sweeper.space.{key} is not a setting to search; allowed: "
+                + ", ".join(known)
+            )
+        out[key] = resolve_dimension(f"hydra.sweeper.space.{key}", dim)
+    return out
+
+
+def resolve_search(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked :class:`SearchSettings` (the space's keys and dimensions too)."""
+    values = dict(values)
+    space = values.pop("space", None)
+    params = _free("hydra.sweeper.params", values.pop("params", None))
+    out = resolve(SearchSettings, values, "hydra.sweeper")
+    out["space"] = check_space(space)
+    out["params"] = dict(params or {})
+    return out
+
+
+def resolve_grid(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked :class:`GridSettings`."""
+    values = dict(values)
+    params = _free("hydra.sweeper.params", values.pop("params", None))
+    out = resolve(GridSettings, values, "hydra.sweeper")
+    out["params"] = dict(params or {})
+    return out
+
+
+def bounds_as_values(dim: Mapping[str, Any]) -> list[Any]:
+    """The extreme values a dimension can give a setting (to check them up front)."""
+    values = dim["choices"] if dim["type"] == "choice" else [dim["low"], dim["high"]]
+    if dim["type"] == "int":
+        values = [int(v) for v in values]
+    return [[v] * dim["repeat"] if dim["repeat"] else v for v in values]
