@@ -33,7 +33,7 @@ GROUPS: tuple[str, ...] = (
 )
 # Hydra's own choices beside our files in conf/hydra/.
 HYDRA_LAUNCHERS: tuple[str, ...] = ("basic", "joblib", "submitit_local", "submitit_slurm")
-HYDRA_SWEEPERS: tuple[str, ...] = ("basic",)
+HYDRA_SWEEPERS: tuple[str, ...] = ("basic", "cem")  # cem: cem/sweep/sweeper.py
 REMOTE_LAUNCHERS: tuple[str, ...] = ("slurm", "submitit_slurm")
 # Hydra's own flags that take a value.
 _FLAGS_WITH_VALUE = {
@@ -74,8 +74,13 @@ def register_defaults() -> None:
     from hydra.core.config_store import ConfigStore
 
     from cem.config import hydra_defaults
+    from cem.sweep.settings import config_nodes
 
-    ConfigStore.instance().store(name="_defaults", node=hydra_defaults())
+    store = ConfigStore.instance()
+    store.store(name="_defaults", node=hydra_defaults())
+    for path, node in config_nodes().items():  # hydra/sweeper/cem, search/optuna
+        group, name = path.rsplit("/", 1)
+        store.store(group=group, name=name, node=node, provider="cem-bench")
     register_plugins()
 
 
@@ -90,7 +95,7 @@ def register_plugins() -> None:
     import hydra_plugins.cem_bench as ours
 
     plugins = Plugins.instance()
-    for cls in (ours.GridSweeper, ours.SlurmLauncher, ours.LocalLauncher):
+    for cls in (ours.CemSweeper, ours.SlurmLauncher, ours.LocalLauncher):
         plugins.register(cls)
 
 
@@ -143,10 +148,11 @@ def _values(ov: Any) -> list[str]:
     return [] if v is None else [str(v)]
 
 
-def check_overrides(overrides: Sequence[str]) -> None:
+def check_overrides(overrides: Sequence[str], multirun: bool = False) -> None:
     """Fail fast, with one line, on a malformed override, an unknown group choice or key, or a
     value that ``cem.config.resolve_config`` rejects (a dataset file's values too) — for every
-    value of every sweep."""
+    value of every sweep; with ``multirun``, the sweeper's settings too
+    (:func:`cem.sweep.checks.check_sweeper`: a search's space)."""
     from hydra import compose, initialize_config_dir
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
@@ -198,6 +204,13 @@ def check_overrides(overrides: Sequence[str]) -> None:
                 raise CemError(_compose_error(e, variant)) from None
             cfg.output_dir = None  # ${hydra:runtime.output_dir} only resolves inside a run
             resolve_config(cfg, hardware=local)
+        if multirun:
+            from cem.sweep.checks import check_sweeper
+
+            try:
+                check_sweeper(compose, variants[0], local)
+            except HydraException as e:
+                raise CemError(_compose_error(e, variants[0])) from None
 
 
 def _compose_error(e: Exception, overrides: Sequence[str]) -> str:
@@ -273,7 +286,7 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     informational = {"-h", "--help", "--hydra-help", "--info", "-c", "--cfg", "--version"}
     if not informational & set(flags):
         try:
-            check_overrides(overrides)
+            check_overrides(overrides, multirun=bool({"-m", "--multirun"} & set(flags)))
         except CemError as e:
             if os.environ.get("HYDRA_FULL_ERROR"):
                 raise

@@ -1,5 +1,5 @@
-"""``hydra/sweeper=grid`` (cem-train's default sweeper): Hydra's basic sweeper — every
-combination of the swept values — that also
+"""cem-train's sweeps of every combination of the swept values (Hydra's basic sweeper's jobs),
+which also
 
 - records the planned runs in the sweep folder's manifest, refusing a sweep that would land a
   run of another config where an earlier sweep planned one (:mod:`cem.sweep.manifest`);
@@ -7,7 +7,7 @@ combination of the swept values — that also
 - stops its workers on SIGTERM/SIGINT with one line (:mod:`cem.sweep.signals`);
 - ends with a summary and exits 1 when a run failed (:mod:`cem.sweep.summary`).
 
-Hydra finds the plugin as ``hydra_plugins.cem_bench.GridSweeper`` (conf/hydra/sweeper/grid.yaml).
+(The Hydra plugin is :class:`cem.sweep.sweeper.CemSweeper`.)
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from hydra.plugins.sweeper import Sweeper
 from omegaconf import OmegaConf
 
 from cem.sweep import manifest
@@ -29,39 +28,18 @@ from cem.sweep.launch import (
     sweep_dir_of,
 )
 from cem.sweep.progress import SweepProgress
-from cem.sweep.settings import resolve_grid
 
 
-class GridSweeper(Sweeper):
+class GridSweeper:
     """Every combination of the swept values, each run owned by one process; see the module.
 
-    (Not a subclass of Hydra's ``BasicSweeper``: Hydra re-executes its core plugins' modules when
-    it scans for plugins, which breaks subclasses made before; its combinations are used as
-    they are, :func:`combinations`.)"""
+    ``settings``: checked :class:`cem.sweep.settings.SweeperSettings`; the rest is what Hydra
+    hands a sweeper (:class:`cem.sweep.sweeper.CemSweeper`)."""
 
-    def __init__(
-        self,
-        max_batch_size: int | None = None,
-        params: dict[str, str] | None = None,
-        progress: str = "auto",
-        progress_every_s: float = 30.0,
-    ) -> None:
-        values = {"max_batch_size": max_batch_size, "params": params, "progress": progress}
-        values["progress_every_s"] = progress_every_s
-        with one_line_errors():
-            self.settings = resolve_grid(values)
-        self.max_batch_size = self.settings["max_batch_size"]
-        self.hydra_context: Any = None
-        self.config: Any = None
-        self.launcher: Any = None
-
-    def setup(self, *, hydra_context: Any, task_function: Any, config: Any) -> None:
-        from hydra.core.plugins import Plugins
-
-        self.hydra_context, self.config = hydra_context, config
-        self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=hydra_context, task_function=task_function, config=config
-        )
+    def __init__(self, settings: dict[str, Any], hydra_context: Any, config: Any, launcher: Any):
+        self.settings = settings
+        self.max_batch_size = settings["max_batch_size"]
+        self.hydra_context, self.config, self.launcher = hydra_context, config, launcher
 
     def sweep(self, arguments: list[str]) -> Any:
         assert self.config is not None and self.launcher is not None

@@ -84,6 +84,19 @@ def read(sweep_dir: Path) -> dict[str, Any] | None:
     return data
 
 
+_WHAT = {"grid": "a grid sweep", "search": "a Pareto search"}
+
+
+def check_kind(sweep_dir: Path, kind: str) -> None:
+    """``CemError`` when ``sweep_dir`` holds a sweep of the other kind (reads only)."""
+    data = read(Path(sweep_dir))
+    if data is not None and data["kind"] != kind:
+        raise CemError(
+            f"hydra.sweep.dir={str(sweep_dir)!r} holds {_WHAT[data['kind']]}, not "
+            f"{_WHAT[kind]}; allowed: another hydra.sweep.dir"
+        )
+
+
 def record(sweep_dir: Path, kind: str, runs: Iterable[PlannedRun]) -> None:
     """Add ``runs`` to the manifest of ``sweep_dir``, or refuse (``CemError``) when the folder
     holds a sweep of the other kind or a planned run of another config."""
@@ -93,13 +106,8 @@ def record(sweep_dir: Path, kind: str, runs: Iterable[PlannedRun]) -> None:
     sweep_dir = Path(sweep_dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
     with lock(sweep_dir / LOCK):
+        check_kind(sweep_dir, kind)
         data = read(sweep_dir) or {"kind": kind, "runs": {}}
-        if data["kind"] != kind:
-            what = {"grid": "a grid sweep", "search": "a Pareto search"}
-            raise CemError(
-                f"hydra.sweep.dir={str(sweep_dir)!r} holds {what[data['kind']]}, not "
-                f"{what[kind]}; allowed: another hydra.sweep.dir"
-            )
         planned = data["runs"]
         for run in runs:
             config = json.loads(json.dumps(run.config, default=str))

@@ -1,8 +1,9 @@
 """The sweepers' settings (``hydra.sweeper.*``): typed schemas, defaults once, values checked.
 
-``hydra/sweeper=grid`` (the default: every combination of the swept values) takes
-:class:`GridSettings`; ``hydra/sweeper=pareto`` (``experiment=pareto``) takes
-:class:`SearchSettings`, whose ``space`` maps a run setting to a :class:`Dimension`::
+cem-train's sweeper (``hydra/sweeper=cem``, the default) takes :class:`SweeperSettings`: every
+combination of the swept values, or with ``search`` (``experiment=pareto``) a Pareto search per
+combination, configured by :class:`SearchSettings`, whose ``space`` maps a run setting to a
+:class:`Dimension`::
 
     space:
       model.concept_loss_weight: {low: 0.001, high: 10, log: true}
@@ -48,14 +49,16 @@ def _free(name: str, v: Any) -> Any:
 
 
 @dataclass
-class GridSettings:
-    """``hydra/sweeper=grid``: Hydra's basic sweeper (every combination of the swept values),
-    with one owner per run, a progress line, a summary and an exit status."""
+class SweeperSettings:
+    """``hydra.sweeper`` (cem-train's sweeper, ``hydra/sweeper=cem``): every combination of
+    ``params`` (as Hydra's basic sweeper), or with ``search``, a Pareto search per combination;
+    one owner per run, a progress line, a summary and an exit status either way."""
 
     max_batch_size: int | None = setting(None, optional(integer(1)), "runs a launch; null: all")
     params: dict[str, str] | None = None  # swept values, as on the command line
     progress: str = setting("auto", choice(PROGRESS), "auto: a line on a terminal, else lines")
     progress_every_s: float = setting(30.0, number(0, lo_open=True), "seconds between log lines")
+    search: dict[str, Any] | None = None  # SearchSettings; null: every combination (a grid)
 
 
 @dataclass
@@ -74,10 +77,10 @@ class Dimension:
 
 @dataclass
 class SearchSettings:
-    """``hydra/sweeper=pareto``: a multi-objective search (Optuna) per combination of
-    ``params`` (e.g. each dataset × model), maximising validation task and concept accuracy."""
+    """``hydra.sweeper.search``: a multi-objective search (Optuna) per combination of
+    ``hydra.sweeper.params`` (e.g. each dataset × model), maximising validation task and
+    concept accuracy (``experiment=pareto``)."""
 
-    params: dict[str, str] | None = None  # one study per combination of these values
     space: dict[str, Any] | None = None  # setting -> Dimension
     n_trials: int = setting(36, integer(1, 100_000), "trials of each study, in all")
     sampler: str = setting("gp", choice(SAMPLERS), "Optuna's sampler")
@@ -86,8 +89,6 @@ class SearchSettings:
     enqueue_defaults: bool = setting(True, flag(), "first trial: the run config's own values")
     batch_size: int | None = setting(None, optional(integer(1)), "trials a launch; null: cores")
     storage: str | None = setting(None, optional(text()), "null: sqlite in the sweep folder")
-    progress: str = setting("auto", choice(PROGRESS))
-    progress_every_s: float = setting(30.0, number(0, lo_open=True))
 
 
 def _choices_rule(name: str, v: Any) -> list[Any]:
@@ -103,7 +104,7 @@ def _choices_rule(name: str, v: Any) -> list[Any]:
 
 
 def resolve_dimension(name: str, values: Any) -> dict[str, Any]:
-    """A checked :class:`Dimension` (``name``: ``hydra.sweeper.space.<setting>``)."""
+    """A checked :class:`Dimension` (``name``: ``hydra.sweeper.search.space.<setting>``)."""
     dim = resolve(Dimension, mapping(name, values), name)
     choices = dim["choices"]
     if dim["type"] == "choice":
@@ -144,7 +145,7 @@ def _setting_keys(d: Mapping[str, Any], prefix: str = "") -> list[str]:
     return keys
 
 
-SEARCHABLE_GROUPS: tuple[str, ...] = ("model", "trainer", "dataset")
+SEARCHABLE_GROUPS: tuple[str, ...] = ("model",)  # a model's settings
 
 
 def check_space(space: Any) -> dict[str, dict[str, Any]]:
@@ -152,40 +153,42 @@ def check_space(space: Any) -> dict[str, dict[str, Any]]:
     every dimension well formed; returns the checked dimensions."""
     from cem.config import hydra_defaults
 
-    space = mapping("hydra.sweeper.space", space)
+    space = mapping("hydra.sweeper.search.space", space)
     if not space:
-        raise CemError("hydra.sweeper.space is empty; allowed: a mapping of settings to ranges")
+        raise CemError(
+            "hydra.sweeper.search.space is empty; allowed: a mapping of settings to ranges"
+        )
     defaults = hydra_defaults()
     known = [k for g in SEARCHABLE_GROUPS for k in _setting_keys(defaults[g], g + ".")]
-    known = [k for k in known if k not in ("model.name", "dataset.name")]
+    known = [k for k in known if k != "model.name"]
     out = {}
     for key, dim in space.items():
         if key not in known:
             raise CemError(
-                f"hydra.sweeper.space.{key} is not a setting to search; allowed: "
+                f"hydra.sweeper.search.space.{key} is not a setting to search; allowed: "
                 + ", ".join(known)
             )
-        out[key] = resolve_dimension(f"hydra.sweeper.space.{key}", dim)
+        out[key] = resolve_dimension(f"hydra.sweeper.search.space.{key}", dim)
     return out
 
 
-def resolve_search(values: Mapping[str, Any]) -> dict[str, Any]:
+def resolve_search(values: Any) -> dict[str, Any]:
     """Checked :class:`SearchSettings` (the space's keys and dimensions too)."""
-    values = dict(values)
+    values = mapping("hydra.sweeper.search", values)
     space = values.pop("space", None)
-    params = _free("hydra.sweeper.params", values.pop("params", None))
-    out = resolve(SearchSettings, values, "hydra.sweeper")
+    out = resolve(SearchSettings, values, "hydra.sweeper.search")
     out["space"] = check_space(space)
-    out["params"] = dict(params or {})
     return out
 
 
-def resolve_grid(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Checked :class:`GridSettings`."""
+def resolve_sweeper(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked :class:`SweeperSettings` (with ``search`` checked when given)."""
     values = dict(values)
     params = _free("hydra.sweeper.params", values.pop("params", None))
-    out = resolve(GridSettings, values, "hydra.sweeper")
-    out["params"] = dict(params or {})
+    search = values.pop("search", None)
+    out = resolve(SweeperSettings, values, "hydra.sweeper")
+    out["params"] = {str(k): str(v) for k, v in (params or {}).items()}
+    out["search"] = None if search is None else resolve_search(search)
     return out
 
 
@@ -195,3 +198,18 @@ def bounds_as_values(dim: Mapping[str, Any]) -> list[Any]:
     if dim["type"] == "int":
         values = [int(v) for v in values]
     return [[v] * dim["repeat"] if dim["repeat"] else v for v in values]
+
+
+SWEEPER_TARGET = "hydra_plugins.cem_bench.CemSweeper"
+
+
+def config_nodes() -> dict[str, dict[str, Any]]:
+    """For Hydra's ConfigStore, with the schemas' defaults (the one place they are written):
+    ``hydra/sweeper/cem`` (cem-train's sweeper) and ``search/optuna`` (the search settings that
+    ``experiment=pareto`` puts under ``hydra.sweeper.search``)."""
+    from cem.settings import defaults
+
+    return {
+        "hydra/sweeper/cem": {"_target_": SWEEPER_TARGET, **defaults(SweeperSettings)},
+        "search/optuna": defaults(SearchSettings),
+    }

@@ -104,7 +104,7 @@ def stop_processes(pids: list[int], grace_s: float = 5.0) -> None:
 
 
 @contextmanager
-def interrupts(message: Callable[[str], str], grace_s: float = 5.0) -> Iterator[None]:
+def interrupts(message: Callable[[str], str], grace_s: float = 3.0) -> Iterator[None]:
     """Handle SIGTERM and SIGINT as this module says while inside; ``message(signal name)`` is
     the line printed. Outside the main thread this does nothing."""
     if threading.current_thread() is not threading.main_thread():

@@ -1,14 +1,13 @@
 """cem-bench's Hydra plugins. Hydra instantiates only plugins defined under ``hydra_plugins``:
-these classes are the cem.sweep ones under the names Hydra can find (the configs'
-``_target_``). The modules they come from import nothing heavy (Hydra imports every plugin at
-start)."""
+these classes are the cem.sweep ones under names Hydra can find (the configs' ``_target_``).
+The modules they come from import nothing heavy (Hydra imports every plugin at start)."""
 
-from cem.sweep import grid as _grid
 from cem.sweep import submitit as _submitit
+from cem.sweep import sweeper as _sweeper
 
 
-class GridSweeper(_grid.GridSweeper):
-    """``hydra/sweeper=grid``: :class:`cem.sweep.grid.GridSweeper`."""
+class CemSweeper(_sweeper.CemSweeper):
+    """``hydra/sweeper=cem`` (the default): :class:`cem.sweep.sweeper.CemSweeper`."""
 
 
 class SlurmLauncher(_submitit.SlurmLauncher):
