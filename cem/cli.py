@@ -366,7 +366,7 @@ def report_main(argv: Sequence[str] | None = None) -> int:
     problems = problems_markdown(rows)
     text = "## Results (test split, %)\n\n" + table + "\n"
     if problems:
-        text += "\n## Runs left out (failed or incomplete)\n\n" + problems + "\n"
+        text += "\n## Runs left out (failed, incomplete or never started)\n\n" + problems + "\n"
     # Written as a set (cem.report.publish): a failure leaves the previous files whole.
     try:
         with staged(out) as stage:

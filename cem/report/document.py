@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cem.report import paper, plots
+from cem.report import pareto as search
 from cem.report.table import SUMMARY_METRICS, problems_markdown, summarise, to_markdown
 
 # test/cas_public appears when the runs measured it (evaluation.cas_clustering: [exact, public]).
@@ -141,12 +142,13 @@ def write_report(rows: list[dict[str, Any]], out: Path) -> Path:
         fig, _ = plots.plot_metric_bars(summary, "test/cas")
         plots.save(fig, plot_dir / "cas")
         parts += ["", "## Concept Alignment Score", "", "![CAS](plots/cas.png)"]
+    parts += search.section(rows, plot_dir)
     if is_paper:
         parts += ["", "## Where and why we differ from the paper", ""]
         parts += [f"- {text}" for text in paper.NOTES.values()]
     problems = problems_markdown(rows)
     if problems:
-        parts += ["", "## Runs left out (failed or incomplete)", "", problems]
+        parts += ["", "## Runs left out (failed, incomplete or never started)", "", problems]
     path = out / "report.md"
     _atomic_write(path, "\n".join(parts) + "\n")
     return path

@@ -117,8 +117,9 @@ def read_record(path: Path) -> dict[str, Any]:
 def collect(root: str | Path) -> list[dict[str, Any]]:
     """Every run under ``root`` (nested sweeps too), completed, failed or incomplete.
 
-    A run is a folder holding ``metrics.json`` (status ``completed`` or ``failed``) or a Hydra
-    run folder (``.hydra/config.yaml``) without one (status ``incomplete``: killed or running).
+    A run is a folder holding ``metrics.json`` (status ``completed`` or ``failed``), a Hydra
+    run folder (``.hydra/config.yaml``) without one (status ``incomplete``: killed or running),
+    or a run a sweep planned that never started (status ``not started``: its manifest lists it).
     Each row: ``run_dir``, ``status``, ``dataset``, ``model``, ``seed``, ``error`` and every
     metric under its logged name (``test/task_acc`` …).
     """
@@ -138,6 +139,8 @@ def collect(root: str | Path) -> list[dict[str, Any]]:
         run_dir = cfg.parent.parent
         if run_dir not in seen and not (run_dir / "multirun.yaml").exists():
             rows.append(_row(run_dir, root, {"status": "incomplete", **_hydra_names(cfg)}))
+            seen.add(run_dir)
+    rows += _not_started(root, seen)
     if rows:
         label_variants(rows)
     if not rows:
@@ -145,6 +148,32 @@ def collect(root: str | Path) -> list[dict[str, Any]]:
             f"report directory {str(root)!r} holds no cem-train runs "
             "(no metrics.json below it); allowed: a run or sweep directory of cem-train"
         )
+    return rows
+
+
+def _not_started(root: Path, seen: set[Path]) -> list[dict[str, Any]]:
+    """The runs a sweep under ``root`` planned (its manifest, :mod:`cem.sweep.manifest`) that
+    never started: no record, no Hydra folder."""
+    from cem.sweep.manifest import MANIFEST, read
+
+    rows = []
+    for path in sorted(root.rglob(MANIFEST)):
+        try:
+            planned = (read(path.parent) or {}).get("runs", {})
+        except CemError:
+            continue  # not ours: nothing to add
+        for subdir, run in sorted(planned.items()):
+            run_dir = path.parent / subdir
+            if run_dir in seen or (run_dir / "metrics.json").exists():
+                continue
+            config = run["config"]
+            names = {
+                "dataset": (config.get("dataset") or {}).get("name"),
+                "model": (config.get("model") or {}).get("name"),
+                "seed": config.get("seed"),
+                "error": "planned by the sweep, never started (rerun the sweep to run it)",
+            }
+            rows.append(_row(run_dir, root, {"status": "not started", **names}))
     return rows
 
 
@@ -179,10 +208,25 @@ def _row(run_dir: Path, root: Path, record: dict[str, Any]) -> dict[str, Any]:
         "error": record.get("error", ""),
     }
     row.update(record.get("metrics") or {})
-    # Private keys (not written to the CSV): the full config and the curves, for plots.
+    # Private keys (not written to the CSV): the full config and the curves, for plots; a
+    # Pareto search's trial (its trial.json: study, number, parameters).
     row["_config"] = record.get("config") or {}
     row["_curves"] = record.get("curves") or {}
+    row["_trial"] = _trial(run_dir)
     return row
+
+
+def _trial(run_dir: Path) -> dict[str, Any] | None:
+    """The ``trial.json`` a Pareto search wrote into a trial's folder, if any."""
+    path = run_dir / "trial.json"
+    if not path.is_file():
+        return None
+    try:
+        trial = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(trial, dict) and isinstance(trial.get("study"), str)
+    return trial if ok and isinstance(trial.get("number"), int) else None
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -206,8 +250,12 @@ def label_variants(rows: list[dict[str, Any]]) -> None:
     hyper-parameter are summarised per value instead of averaged together."""
     groups: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
     for r in rows:
+        r["variant"] = ""
         groups.setdefault((r.get("dataset"), r.get("model")), []).append(r)
     for group in groups.values():
+        # Runs without a recorded config (killed before their metrics.json) cannot differ in a
+        # setting: comparing their empty config would make every key look varied.
+        group = [r for r in group if r.get("_config")] or group
         flat = [_flatten(r.get("_config") or {}) for r in group]
         keys = sorted({k for f in flat for k in f})
         varying = [k for k in keys if k not in _NOT_VARIANTS and len({f.get(k) for f in flat}) > 1]
