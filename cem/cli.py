@@ -235,6 +235,10 @@ def _compose_error(e: Exception, overrides: Sequence[str]) -> str:
             f"{key} is not a setting of {parent}; to pass another keyword of its class "
             f"write +{key}=..."
         )
+    if parent.startswith("hydra.sweeper"):
+        from cem.sweep.settings import allowed_keys
+
+        return f"{key} is not a setting of {parent}; allowed: {allowed_keys(parent)}"
     node: Any = hydra_defaults()
     for part in parent.split(".") if parent else []:
         node = node.get(part) if isinstance(node, dict) else None

@@ -148,19 +148,37 @@ def _setting_keys(d: Mapping[str, Any], prefix: str = "") -> list[str]:
 SEARCHABLE_GROUPS: tuple[str, ...] = ("model",)  # a model's settings
 
 
+def searchable() -> list[str]:
+    """The run settings a search may search: a model's."""
+    from cem.config import hydra_defaults
+
+    defaults = hydra_defaults()
+    known = [k for g in SEARCHABLE_GROUPS for k in _setting_keys(defaults[g], g + ".")]
+    return [k for k in known if k != "model.name"]
+
+
+def allowed_keys(parent: str) -> str:
+    """What a ``hydra.sweeper`` node may hold, for an error naming a key it does not."""
+    from cem.settings import keys
+
+    if parent == "hydra.sweeper":
+        return ", ".join(keys(SweeperSettings))
+    if parent == "hydra.sweeper.search":
+        return ", ".join(keys(SearchSettings))
+    if parent == "hydra.sweeper.search.space":
+        return "a setting to search (" + ", ".join(searchable()) + ")"
+    return "none"
+
+
 def check_space(space: Any) -> dict[str, dict[str, Any]]:
     """Every key a setting of the run config (``model.emb_size``, ``model.optimizer.lr``) and
     every dimension well formed; returns the checked dimensions."""
-    from cem.config import hydra_defaults
-
     space = mapping("hydra.sweeper.search.space", space)
     if not space:
         raise CemError(
             "hydra.sweeper.search.space is empty; allowed: a mapping of settings to ranges"
         )
-    defaults = hydra_defaults()
-    known = [k for g in SEARCHABLE_GROUPS for k in _setting_keys(defaults[g], g + ".")]
-    known = [k for k in known if k != "model.name"]
+    known = searchable()
     out = {}
     for key, dim in space.items():
         if key not in known:
