@@ -161,8 +161,12 @@ class ParetoSweeper:
                     f"{key} is searched (hydra.sweeper.search.space.{key}) and set on the "
                     f"command line ({text}); allowed: one of the two"
                 )
-        swept = {t.split("=", 1)[0] for t in [*params, *arguments] if "," in t.split("=", 1)[-1]}
-        swept |= set(self.sweeper["params"])
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        parsed = parser.parse_overrides(arguments)
+        swept = {o.get_key_element() for o in parsed if o.is_sweep_override()}
+        swept |= set(self.sweeper["params"])  # the study names: what tells the studies apart
         studies = []
         for i, overrides in enumerate(combinations(self.hydra_context, [*params, *arguments])):
             named = [o for o in overrides if o.split("=", 1)[0] in swept]
