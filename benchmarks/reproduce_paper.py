@@ -4,9 +4,11 @@ Runs the ``paper_synthetic`` preset through ``cem-train`` (paper data, 3 dataset
 5 model seeds 42..46, 500 epochs, every core) into ``--dir`` — finished runs there are reused, so
 an interrupted call resumes — then prints our task accuracy, concept accuracy and CAS (mean ±
 std, ± 95% CI half-width) beside the paper's, the intervention-curve endpoints, and a note on
-each target and each difference. CAS is printed twice: REFERENCE's representations with our
-k-medoids (``test/cas``), and the authors' computation (``test/cas_public``: their
-representation, clustered with sklearn_extra's ``KMedoids()`` defaults, re-implemented).
+each target and each difference. CAS is printed twice: each model's concept representation
+(CEM: its embeddings; scalar CBMs: the concept value; Hybrid/DNN: free units in k chunks)
+clustered with our k-medoids (``test/cas``), and the authors' computation
+(``test/cas_public``: their representation, clustered with sklearn_extra's ``KMedoids()``
+defaults, re-implemented).
 
     python benchmarks/reproduce_paper.py                        # train what is missing, report
     python benchmarks/reproduce_paper.py --dir outputs/bench_sweep/paper_synthetic --no-train
@@ -20,7 +22,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cem.report.paper import CAS, CEILING, TASK_ACC
+from cem.report.notes import ceilings
+from cem.report.paper import CAS, TASK_ACC
 from cem.report.runs import collect
 from cem.report.table import summarise
 
@@ -48,11 +51,11 @@ def notes(dataset: str, model: str, s: dict, cem_concepts: float) -> str:
     if model in ("cbm_bool", "cbm_sigmoid", "cbm_sequential", "cbm_independent"):
         if dataset == "xor":
             out.append("linear c2y cannot express XOR of 2 concepts")
-        elif model != "cbm_sigmoid" or task <= CEILING[dataset] + 1:
-            out.append(f"concept-only ceiling {CEILING[dataset]}%")
+        elif model != "cbm_sigmoid" or task <= ceilings()[dataset] + 1:
+            out.append(f"concept-only ceiling {ceilings()[dataset]:.1f}%")
         if dataset == "dot" and model in ("cbm_bool", "cbm_sigmoid"):
             out.append("paper's 48% = public code's logit>0.5 threshold bug")
-        if model == "cbm_sigmoid" and dataset != "xor" and task > CEILING[dataset] + 1:
+        if model == "cbm_sigmoid" and dataset != "xor" and task > ceilings()[dataset] + 1:
             out.append("soft scores leak beyond the binary concepts")
     if s["test/concept_acc"]["n"]:
         if model == "cem":

@@ -27,6 +27,7 @@ GROUPS: tuple[str, ...] = (
     "dataset",
     "model",
     "trainer",
+    "logger",
     "experiment",
     "hydra/launcher",
     "hydra/sweeper",
@@ -287,6 +288,11 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     """``cem-train [hydra flags] [overrides]``: train one model, or sweep with ``-m``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     flags, overrides = split_args(argv)
+    if {"-h", "--help"} & set(flags):
+        from cem.cli_help import help_text
+
+        print(help_text(group_options, GROUPS), end="")
+        return 0
     informational = {"-h", "--help", "--hydra-help", "--info", "-c", "--cfg", "--version"}
     if not informational & set(flags):
         try:
@@ -368,7 +374,10 @@ def report_main(argv: Sequence[str] | None = None) -> int:
     summary = summarise(rows)
     table = to_markdown(summary)
     problems = problems_markdown(rows)
-    text = "## Results (test split, %)\n\n" + table + "\n"
+    text = (
+        "## Results (test split, %)\n\nn = completed runs (seeds); cells: mean ± std over "
+        "seeds (± 95% CI half-width); the mean alone when n = 1.\n\n" + table + "\n"
+    )
     if problems:
         text += "\n## Runs left out (failed, incomplete or never started)\n\n" + problems + "\n"
     # Written as a set (cem.report.publish): a failure leaves the previous files whole.

@@ -7,6 +7,7 @@ Groups and their schemas (each default is written once, in its schema):
   allow-list, :mod:`cem.models.optim`);
 - ``trainer``: :class:`TrainerSettings`;
 - ``evaluation``: :class:`cem.evaluate.EvaluationSettings`;
+- ``logger``: :class:`cem.loggers.LoggerSettings` (csv, tensorboard or mlflow);
 - ``seed`` (the model seed) and ``output_dir``.
 
 Hydra composes the same defaults (:func:`hydra_defaults`, stored as ``_defaults`` and listed first
@@ -27,6 +28,7 @@ from cem.data.dataset import ConceptData
 from cem.data.settings import DatasetSettings, n_concepts, resolve_dataset
 from cem.errors import CemError
 from cem.evaluate import EvaluationSettings, resolve_evaluation
+from cem.loggers import LoggerSettings, check_logger, resolve_logger
 from cem.metrics.interventions import concept_groups
 from cem.models.registry import DEFAULTS as MODEL_DEFAULTS
 from cem.models.registry import resolve as resolve_model
@@ -46,8 +48,8 @@ from cem.settings import (
 
 ACCELERATORS: tuple[str, ...] = ("cpu", "gpu", "cuda", "mps", "auto")
 PROGRESS: tuple[str, ...] = ("auto", "bar", "plain", "none")
-GROUPS: tuple[str, ...] = ("dataset", "model", "trainer", "evaluation")
-TOP_KEYS: tuple[str, ...] = ("dataset", "model", "trainer", "evaluation", "seed", "output_dir")
+GROUPS: tuple[str, ...] = ("dataset", "model", "trainer", "evaluation", "logger")
+TOP_KEYS: tuple[str, ...] = (*GROUPS, "seed", "output_dir")
 
 
 @dataclass
@@ -91,6 +93,7 @@ def hydra_defaults() -> dict[str, Any]:
         "model": MODEL_DEFAULTS,
         "trainer": defaults(TrainerSettings),
         "evaluation": defaults(EvaluationSettings),
+        "logger": defaults(LoggerSettings),
     }
 
 
@@ -133,13 +136,13 @@ def resolve_config(cfg: Any = None, hardware: bool = True) -> ResolvedConfig:
     Parameters
     ----------
     cfg : dict or DictConfig, partial (``{"model": {"name": "cbm_logit"}}``) or full
-    hardware : also check that the accelerator exists here (off for a launcher that trains on
-        other machines)
+    hardware : also check that the accelerator, and the logger's package, are here (off for a
+        launcher that trains on other machines)
 
     Returns
     -------
-    ResolvedConfig with ``seed``, ``dataset``, ``model``, ``trainer``, ``evaluation`` and
-    ``output_dir``; ``.data`` holds a dataset file's data when one was read.
+    ResolvedConfig with ``seed``, ``dataset``, ``model``, ``trainer``, ``evaluation``,
+    ``logger`` and ``output_dir``; ``.data`` holds a dataset file's data when one was read.
     """
     if isinstance(cfg, ResolvedConfig):
         return cfg
@@ -162,14 +165,17 @@ def resolve_config(cfg: Any = None, hardware: bool = True) -> ResolvedConfig:
                 f"concepts 0..{k - 1} into non-empty groups"
             ) from None
     trainer = resolve(TrainerSettings, values.get("trainer"), "trainer")
+    logger = resolve_logger(values.get("logger"))
     if hardware:
         check_hardware(trainer)
+        check_logger(logger)
     out = ResolvedConfig(
         seed=top["seed"],
         dataset=dataset,
         model=resolve_model(values.get("model")),
         trainer=trainer,
         evaluation=evaluation,
+        logger=logger,
         output_dir=top["output_dir"],
     )
     out.data = data

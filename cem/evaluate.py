@@ -72,9 +72,10 @@ class EvaluationSettings:
         ),
     )
     alignment: bool = setting(True, flag(), "Concept Alignment Score")
-    # exact (ours, -> {split}/cas); public (sklearn_extra's KMedoids() defaults, -> /cas_public)
+    # build (BUILD + alternate) -> {split}/cas; pam (+ PAM swaps) -> /cas_pam; public (the
+    # authors' code's sklearn_extra KMedoids() defaults and representation) -> /cas_public
     cas_clustering: list[str] = setting(
-        ["exact"],
+        ["build"],
         _one_or_many(
             list_of(choice(CLUSTERINGS), f"one or a list among {', '.join(CLUSTERINGS)}", 1)
         ),
@@ -155,8 +156,8 @@ def evaluate_extras(
             from cem.metrics.alignment import concept_alignment_score
 
             for clustering in dict.fromkeys(cfg["cas_clustering"]):
-                key = "cas" if clustering == "exact" else f"cas_{clustering}"
-                rep = reps if clustering == "exact" else public_reps(net, x, reps)
+                key = "cas" if clustering == "build" else f"cas_{clustering}"
+                rep = public_reps(net, x, reps) if clustering == "public" else reps
                 cas = concept_alignment_score(rep, conc, seed=cfg["seed"], clustering=clustering)
                 metrics[f"{prefix}/{key}"] = float(cas["cas"])
                 metrics.update(

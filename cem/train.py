@@ -30,6 +30,7 @@ from cem.data.datamodule import ConceptDataModule
 from cem.data.dataset import SPLITS, ConceptData
 from cem.data.settings import make_data
 from cem.evaluate import evaluate_extras
+from cem.loggers import RunLoggers
 from cem.models.inference import predict
 from cem.models.lightning import ConceptLightningModule, split_metrics, stages_for
 from cem.progress import DataEpochBar, PlainProgress, use_progress_bar
@@ -56,7 +57,12 @@ def make_datamodule(
 
 
 def _trainer(
-    t: Mapping[str, Any], output_dir: Path | None, stage: str, n_stages: int, block: int = 1
+    t: Mapping[str, Any],
+    output_dir: Path | None,
+    stage: str,
+    n_stages: int,
+    block: int = 1,
+    logger: Any = False,
 ) -> pl.Trainer:
     """A Trainer whose epochs are blocks of ``block`` data epochs, validated after each block
     (``block`` = the validation interval; see ``ConceptDataModule.set_epoch_blocks``)."""
@@ -68,11 +74,7 @@ def _trainer(
         callbacks.append(PlainProgress(stage if n_stages > 1 else ""))
     if show_bar:  # counts data epochs, not Lightning's blocks of them
         callbacks.append(DataEpochBar(stage if n_stages > 1 else ""))
-    logger: Any = False
     if output_dir is not None:
-        from pytorch_lightning.loggers import CSVLogger
-
-        logger = CSVLogger(str(output_dir), name="", version=f"log_{stage}")
         callbacks.append(
             ModelCheckpoint(
                 dirpath=str(output_dir),
@@ -116,11 +118,12 @@ def run(cfg: Any = None) -> RunResult:
     Parameters
     ----------
     cfg : dict or DictConfig with optional groups ``dataset`` (DataConfig fields, or ``path`` of
-        a file; ``batch_size``), ``model``, ``trainer``, ``evaluation`` (the schemas in
-        :mod:`cem.config`), ``seed`` (model seed) and ``output_dir`` (where ``metrics.json``,
-        ``last.ckpt`` and CSV logs go; nothing is written when absent). A
-        :class:`~cem.config.ResolvedConfig` is used as it is; anything else is resolved here,
-        once, and every value checked before any data are made.
+        a file; ``batch_size``), ``model``, ``trainer``, ``evaluation``, ``logger`` (csv,
+        tensorboard or mlflow; the schemas in :mod:`cem.config`), ``seed`` (model seed) and
+        ``output_dir`` (where ``metrics.json``, ``last.ckpt`` and the logger's files go; nothing
+        is written when absent). A :class:`~cem.config.ResolvedConfig` is used as it is;
+        anything else is resolved here, once, and every value checked before any data are made.
+        ``trainer.num_threads`` is 1, as in ``cem-train`` (0: torch's default).
 
     Returns
     -------
@@ -197,9 +200,12 @@ def _run(cfg: ResolvedConfig) -> RunResult:
             # one training_step): Lightning's fixed per-epoch cost is paid once a validation.
             block = 1 if t["fast_dev_run"] else min(t["check_val_every_n_epoch"], t["max_epochs"])
             dm.set_epoch_blocks(block, None if t["fast_dev_run"] else t["max_epochs"])
+            name = f"{model_cfg['name']}_{cfg['dataset'].get('name')}_s{seed}"
+            loggers = RunLoggers(cfg["logger"], output_dir, name)
             for stage in stages:
                 module.stage = stage
-                trainer = _trainer(t, output_dir, stage, len(stages), block)
+                logger = loggers.for_stage(stage)
+                trainer = _trainer(t, output_dir, stage, len(stages), block, logger)
                 trainer.fit(module, datamodule=dm)
                 epochs += len(module.loss_history[stage])
             train_time = time.perf_counter() - t_fit
@@ -221,6 +227,7 @@ def _run(cfg: ResolvedConfig) -> RunResult:
             "eval_time_s": eval_time,
         }
     )
+    loggers.finish(cfg, metrics)
     if output_dir is not None:
         write_metrics(output_dir, cfg, metrics, curves)
     return RunResult(metrics, curves, module, dm, cfg)

@@ -325,3 +325,33 @@ def test_report_bad_dirs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert report_main([str(tmp_path / "empty")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("cem-report: error:") and "holds no cem-train runs" in err
+
+
+def test_help_is_for_people(capsys: pytest.CaptureFixture[str]) -> None:
+    from cem.cli import GROUPS, group_options
+
+    assert train_main(["--help"]) == 0
+    text = capsys.readouterr().out
+    assert "_base" not in text
+    for group in GROUPS:
+        assert group in text
+        for choice in group_options(group):
+            assert choice in text, (group, choice)
+    assert text.count("\n  cem-train ") >= 5  # the examples: run, sweep, preset, file, SLURM
+    for needle in ("-m ", "experiment=", "dataset=file", "hydra/launcher=slurm", "metrics.json"):
+        assert needle in text
+
+
+def test_missing_gpu_is_one_line_before_anything_starts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert train_main(["trainer=gpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert re.match(r"^cem-train: error: trainer.accelerator='gpu' needs a CUDA GPU", err), err
+    assert "\n" not in err and "trainer=cpu" in err
+    assert not (tmp_path / "outputs").exists()  # nothing started

@@ -43,6 +43,7 @@ def test_model_group_matches_the_registry() -> None:
     assert group_options("dataset") == ["dot", "file", "trig", "xor"]
     assert {"cpu", "gpu", "debug"} <= set(group_options("trainer"))
     assert {"paper_synthetic", "quick", "tradeoff"} <= set(group_options("experiment"))
+    assert group_options("logger") == ["csv", "mlflow", "tensorboard"]
 
 
 @pytest.mark.parametrize("model", sorted(VARIANTS))

@@ -105,7 +105,7 @@ def test_metrics_json_holds_the_curves(tmp_path: Path) -> None:
 
 def test_cas_clustering_accepts_one_name() -> None:
     assert resolve_evaluation({"cas_clustering": "public"})["cas_clustering"] == ["public"]
-    assert resolve_evaluation(None)["cas_clustering"] == ["exact"]
+    assert resolve_evaluation(None)["cas_clustering"] == ["build"]
 
 
 def test_both_cas_clusterings_are_stored(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_both_cas_clusterings_are_stored(tmp_path: Path) -> None:
             "evaluation": {
                 "interventions": False,
                 "impurity": False,
-                "cas_clustering": ["exact", "public"],
+                "cas_clustering": ["build", "public"],
             },
             "output_dir": str(tmp_path),
         }
@@ -177,7 +177,7 @@ def test_public_reps_are_what_the_authors_code_clusters(name: str) -> None:
         (lambda: resolve_evaluation({"polices": []}), r"evaluation.polices is unknown"),
         (
             lambda: resolve_evaluation({"cas_clustering": ["kmeans"]}),
-            r"evaluation.cas_clustering='kmeans' is unknown; allowed: exact, public",
+            r"evaluation.cas_clustering='kmeans' is unknown; allowed: build, pam, public",
         ),
         (
             lambda: concept_groups([[0], [2]], 3),

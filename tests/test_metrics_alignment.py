@@ -178,7 +178,20 @@ def test_public_clustering_agrees_on_separated_embeddings(concepts: np.ndarray) 
 
 
 def test_unknown_clustering_raises(concepts: np.ndarray) -> None:
-    with pytest.raises(CemError, match=r"clustering='sklearn' is unknown; allowed: exact, public"):
+    allowed = "allowed: build, pam, public"
+    with pytest.raises(CemError, match=rf"clustering='sklearn' is unknown; {allowed}"):
         concept_alignment_score(concepts.astype(float), concepts, clustering="sklearn")
     with pytest.raises(CemError, match=r"none with clustering='public'"):
         concept_alignment_score(concepts.astype(float), concepts, clustering="public", init="build")
+
+
+def test_homogeneity_equals_sklearn() -> None:
+    from cem.metrics.alignment import homogeneity
+
+    rng = np.random.default_rng(5)
+    for n_clusters in (1, 2, 7, 60):
+        c = rng.integers(0, 2, size=200)
+        labels = rng.integers(0, n_clusters, size=200)
+        assert homogeneity(c, labels) == pytest.approx(homogeneity_score(c, labels), abs=1e-12)
+    assert homogeneity(np.zeros(10, dtype=int), np.arange(10)) == 1.0  # a constant concept
+    assert homogeneity(np.array([0, 1, 0, 1]), np.array([0, 1, 0, 1])) == pytest.approx(1.0)

@@ -113,3 +113,15 @@ def test_records_that_are_not_ours_are_unreadable_never_runs(
     assert "| xor | cem | 3 | 92.00 ± 2.00 (±4.97) |" in out  # the three runs, nothing else
     assert f"4 completed, 2 left out, {len(HOSTILE) + 1} unreadable (not run records)" in out
     assert "hostile/r0 | unreadable" in out
+
+
+def test_a_killed_run_does_not_make_its_siblings_variants(tmp_path: Path) -> None:
+    write_run(tmp_path / "done", "completed", "xor", "cem", 0, 0.9)
+    record = json.loads((tmp_path / "done" / "metrics.json").read_text())
+    record["config"] = {"seed": 0, "model": {"name": "cem", "emb_size": 16}}
+    (tmp_path / "done" / "metrics.json").write_text(json.dumps(record))
+    hydra_dir = tmp_path / "killed" / ".hydra"
+    hydra_dir.mkdir(parents=True)
+    (hydra_dir / "config.yaml").write_text("dataset: {name: xor}\nmodel: {name: cem}\nseed: 1\n")
+    rows = collect(tmp_path)
+    assert [r["variant"] for r in rows] == ["", ""]

@@ -209,6 +209,8 @@ def test_two_sweeps_into_one_folder_train_each_run_once(
         "trainer.check_val_every_n_epoch=250",
     ]
     # Import and compose once here, so that this sweep starts at once below.
+    import cem.train  # noqa: F401 - Lightning and torch
+
     assert train_main(["trainer.max_epochs=0"]) == 2
     capsys.readouterr()
     other = subprocess.Popen(
@@ -233,7 +235,7 @@ def test_two_sweeps_into_one_folder_train_each_run_once(
         assert json.loads((sweep / folder / "metrics.json").read_text())["status"] == "completed"
         log = (sweep / folder / "log_joint" / "metrics.csv").read_text().splitlines()
         assert [line.startswith("epoch") for line in log].count(True) == 1  # one header
-        epochs = [float(line.split(",")[0]) for line in log[1:]]
+        epochs = [float(e) for e in (line.split(",")[0] for line in log[1:]) if e]
         assert epochs == sorted(epochs) and epochs[-1] == 1000  # one writer, one attempt
         leftovers = [p.name for p in (sweep / folder).iterdir() if p.name.startswith(".")]
         assert leftovers == [".hydra"]  # no lock, no temporary file

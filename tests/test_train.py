@@ -153,3 +153,21 @@ def test_epoch_blocks_train_exactly_like_one_epoch_at_a_time() -> None:
     assert one.curves["train_loss"] == blocks.curves["train_loss"]
     for p, q in zip(one.module.parameters(), blocks.module.parameters(), strict=True):
         assert torch.equal(p, q)
+
+
+def test_run_pins_one_torch_thread_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Like cem-train: one thread per run unless trainer.num_threads says otherwise (0 = torch's).
+    calls: list[int] = []
+    original = torch.set_num_threads
+
+    def record(n: int) -> None:
+        calls.append(n)
+        original(n)
+
+    monkeypatch.setattr(torch, "set_num_threads", record)
+    before = torch.get_num_threads()
+    quick_run("cbm_sigmoid", trainer={**QUICK, "max_epochs": 1})
+    assert calls == [1, before] and torch.get_num_threads() == before  # pinned, then restored
+    calls.clear()
+    quick_run("cbm_sigmoid", trainer={**QUICK, "max_epochs": 1, "num_threads": 0})
+    assert calls == [before]  # left alone (only the restore)

@@ -31,14 +31,18 @@ Matched against the authors' public code (``mateoespinosa/cem``, ``cem/metrics/c
   ones over the same grid (``n_values - 1``). Integrating over the ρ values instead differs
   only through the truncation jitter of the grid (steps of 12 or 13 at N = 600; measured
   differences below 1e-3);
-* homogeneity: ``sklearn.metrics.homogeneity_score(c_i, cluster_labels)``, where points with
+* homogeneity: ``sklearn.metrics.homogeneity_score(c_i, cluster_labels)`` (computed by
+  :func:`homogeneity`, the same formula without scikit-learn's per-call checks), where points with
   identical representations share one cluster (the public code's ``argmin`` assignment does the
   same; without it the ties of a hard 0/1 bottleneck are split into singletons and its curve
   climbs to 1 as ρ grows);
 * clustering: k-medoids on Euclidean distances. The public code used ``sklearn_extra``'s
   ``KMedoids(n_clusters=ρ, random_state=0)`` (alternate method, heuristic init, no swaps); we use
-  :func:`cem.metrics.kmedoids.kmedoids_many` (BUILD + alternate + PAM swap), which reaches lower
-  clustering costs. ``clustering="public"`` re-implements theirs
+  :func:`cem.metrics.kmedoids.kmedoids_many` from Kaufman & Rousseeuw's BUILD start with the
+  alternate method (``clustering="build"``, the default), which reaches lower clustering costs.
+  ``clustering="pam"`` adds PAM's swap phase (a PAM local optimum) at several times the cost
+  for nearly the same CAS, so runs use BUILD + alternate (``benchmarks/metrics_speed.py``
+  prints the time and the value of both). ``clustering="public"`` re-implements theirs
   (:func:`cem.metrics.kmedoids.kmedoids_public`), to compare with published numbers. The two
   differ most on a representation with few distinct values: theirs puts all the points of a
   two-valued (hard 0/1) concept in one cluster for every ρ up to the majority's size, so a
@@ -54,7 +58,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.metrics import homogeneity_score, pairwise_distances
+from sklearn.metrics import pairwise_distances
 
 from cem.errors import check, unknown
 from cem.metrics.kmedoids import (
@@ -70,6 +74,7 @@ __all__ = [
     "as_concept_reps",
     "cluster_counts",
     "concept_alignment_score",
+    "homogeneity",
     "split_chunks",
     "to_numpy",
 ]
@@ -122,6 +127,40 @@ def cluster_counts(n_points: int, n_values: int = 50) -> np.ndarray:
     check(n_points >= 2, "n_points", n_points, "an integer >= 2")
     check(n_values >= 2, "n_values", n_values, "an integer >= 2")
     return np.linspace(2, n_points, n_values).astype(np.int64)
+
+
+def homogeneity(c: np.ndarray, labels: np.ndarray) -> float:
+    """Homogeneity ``h(c, labels) = 1 - H(c | labels) / H(c)`` (1 when ``c`` is constant).
+
+    The value of ``sklearn.metrics.homogeneity_score(c, labels)`` (natural logarithms) from one
+    ``bincount``: CAS calls it 50 times per concept, where scikit-learn's input checks cost more
+    than the sum itself.
+
+    Parameters
+    ----------
+    c : (n,) int {0, 1}
+        Concept labels.
+    labels : (n,) int >= 0
+        Cluster labels.
+
+    Returns
+    -------
+    float in [0, 1].
+    """
+    n = c.size
+    counts = np.bincount(labels * 2 + c, minlength=2 * (int(labels.max()) + 1)).reshape(-1, 2)
+    p_c = counts.sum(axis=0) / n
+    p_c = p_c[p_c > 0]
+    h_c = float(-(p_c * np.log(p_c)).sum())
+    if h_c == 0.0:
+        return 1.0
+    size = counts.sum(axis=1, keepdims=True)  # (K, 1) cluster sizes
+    nz = counts > 0
+    joint = counts[nz] / n
+    h_c_given_k = float(
+        -(joint * np.log(counts[nz] / np.broadcast_to(size, counts.shape)[nz])).sum()
+    )
+    return float(min(1.0, max(0.0, 1.0 - h_c_given_k / h_c)))
 
 
 def _trapezoid(y: np.ndarray) -> float:
@@ -177,7 +216,7 @@ def concept_alignment_score(
     n_values: int = 50,
     seed: int = 0,
     max_points: int | None = None,
-    clustering: str = "exact",
+    clustering: str = "build",
     **kmedoids_options: Any,
 ) -> dict[str, Any]:
     """Concept Alignment Score: how well clusters of each concept's representation match it.
@@ -196,14 +235,15 @@ def concept_alignment_score(
     max_points : int or None
         If given and ``n > max_points``, score a seeded random subset of ``max_points`` points
         (the same subset for every concept); ``N`` is then ``max_points``.
-    clustering : {"exact", "public"}
-        ``exact`` (default): :func:`cem.metrics.kmedoids.kmedoids_many` (BUILD + alternate + PAM
-        swap), with identical representations sharing a cluster. ``public``: the clustering of
-        the authors' code, ``sklearn_extra``'s ``KMedoids()`` defaults
-        (:func:`cem.metrics.kmedoids.kmedoids_public`, on ``sklearn``'s pairwise distances), to
-        compare with published numbers.
+    clustering : {"build", "pam", "public"}
+        ``build`` (default): :func:`cem.metrics.kmedoids.kmedoids_many` without the swap phase
+        (BUILD + alternate); ``pam``: the same followed by PAM swaps (a PAM local optimum, at
+        several times the cost); both with identical
+        representations sharing a cluster. ``public``: the clustering of the authors' code,
+        ``sklearn_extra``'s ``KMedoids()`` defaults (:func:`cem.metrics.kmedoids.kmedoids_public`,
+        on ``sklearn``'s pairwise distances), to compare with published numbers.
     **kmedoids_options
-        Passed to :func:`cem.metrics.kmedoids.kmedoids_many` (``exact`` only).
+        Passed to :func:`cem.metrics.kmedoids.kmedoids_many` (``build`` and ``pam`` only).
 
     Returns
     -------
@@ -227,7 +267,7 @@ def concept_alignment_score(
     if clustering not in CLUSTERINGS:
         raise unknown("clustering", clustering, CLUSTERINGS)
     check(
-        clustering == "exact" or not kmedoids_options,
+        clustering != "public" or not kmedoids_options,
         "kmedoids_options",
         sorted(kmedoids_options),
         "none with clustering='public'",
@@ -242,15 +282,18 @@ def concept_alignment_score(
     for i, rep in enumerate(items):
         if clustering == "public":
             dist = pairwise_distances(rep)
-            curve[i] = [homogeneity_score(conc[:, i], kmedoids_public(dist, r).labels) for r in rho]
+            curve[i] = [homogeneity(conc[:, i], kmedoids_public(dist, r).labels) for r in rho]
             continue
-        results = kmedoids_many(pairwise_euclidean(rep), rho, seed=seed, **kmedoids_options)
+        options = (
+            {"max_swaps": 0, **kmedoids_options} if clustering == "build" else kmedoids_options
+        )
+        results = kmedoids_many(pairwise_euclidean(rep), rho, seed=seed, **options)
         # Identical representations are indistinguishable, so they share a cluster: k-medoids
         # may park duplicate points in separate (tied) clusters, which would make a hard 0/1
         # bottleneck look purer the more clusters it is given.
         _, first, group = np.unique(rep, axis=0, return_index=True, return_inverse=True)
         group = group.reshape(-1)
-        curve[i] = [homogeneity_score(conc[:, i], res.labels[first][group]) for res in results]
+        curve[i] = [homogeneity(conc[:, i], res.labels[first][group]) for res in results]
     per_concept = [_trapezoid(row) / _trapezoid(np.ones(rho.size)) for row in curve]
     return {
         "cas": float(np.mean(per_concept)),

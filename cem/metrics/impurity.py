@@ -52,6 +52,7 @@ Matched against the authors' public code (``mateoespinosa/cem``: ``cem/metrics/o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -59,10 +60,10 @@ from typing import Any
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from sklearn.metrics import roc_auc_score
 
 from cem.errors import CemError, check
 from cem.metrics.alignment import as_binary_concepts, as_concept_reps, to_numpy
+from cem.metrics.classification import binary_auc
 
 __all__ = [
     "DEFAULT_BETAS",
@@ -176,7 +177,7 @@ def _auc(y: np.ndarray, score: np.ndarray, what: str) -> float:
             f"{what} has a single class in the test split; allowed: concepts with both values "
             "among the test points (raise test_fraction or n)"
         )
-    return float(roc_auc_score(y, score))
+    return binary_auc(y, score)  # sklearn's roc_auc_score, without its per-call checks
 
 
 def _probe_aucs(
@@ -216,30 +217,41 @@ def _matrices(
     test_fraction: float,
     oracle: bool,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Purity matrix of ``items`` (if given) and/or the oracle matrix, trained in one batch."""
+    """Purity matrix of ``items`` (if given) and/or the oracle matrix.
+
+    The oracle's probes read one true concept each: they are trained apart from the
+    representation's (no zero-padding to its width) and remembered per (concepts, split, seed),
+    since every model of a sweep on the same data and seed shares them.
+    """
     n, k = conc.shape
-    train, test = _split(n, test_fraction, seed)
-    inputs: list[np.ndarray] = []
-    targets: list[int] = []
-    if items is not None:
-        for i in range(k):
-            for j in range(k):
-                inputs.append(items[i])
-                targets.append(j)
-    off_diagonal = [(i, j) for i in range(k) for j in range(k) if i != j]
-    if oracle:
-        for i, j in off_diagonal:
-            inputs.append(conc[:, i : i + 1].astype(np.float64))
-            targets.append(j)
-    aucs = _probe_aucs(inputs, targets, conc, train, test, seed)
     pred = orac = None
     if items is not None:
-        pred, aucs = aucs[: k * k].reshape(k, k), aucs[k * k :]
+        train, test = _split(n, test_fraction, seed)
+        inputs = [items[i] for i in range(k) for _ in range(k)]
+        targets = [j for _ in range(k) for j in range(k)]
+        pred = _probe_aucs(inputs, targets, conc, train, test, seed).reshape(k, k)
     if oracle:
-        orac = np.ones((k, k))  # the oracle's diagonal is 1 (public code's ``ignore_diags``)
+        key = (conc.shape, conc.astype(np.int8).tobytes(), seed, float(test_fraction))
+        orac = _oracle_matrix(key).copy()
+    return pred, orac
+
+
+@functools.lru_cache(maxsize=32)
+def _oracle_matrix(key: tuple[tuple[int, int], bytes, int, float]) -> np.ndarray:
+    """``π(c, c)`` with its diagonal set to 1 (the public code's ``ignore_diags``)."""
+    shape, data, seed, test_fraction = key
+    conc = np.frombuffer(data, dtype=np.int8).reshape(shape).astype(np.int64)
+    n, k = shape
+    train, test = _split(n, test_fraction, seed)
+    off_diagonal = [(i, j) for i in range(k) for j in range(k) if i != j]
+    orac = np.ones((k, k))
+    if off_diagonal:
+        inputs = [conc[:, i : i + 1].astype(np.float64) for i, _ in off_diagonal]
+        aucs = _probe_aucs(inputs, [j for _, j in off_diagonal], conc, train, test, seed)
         for (i, j), auc in zip(off_diagonal, aucs, strict=True):
             orac[i, j] = auc
-    return pred, orac
+    orac.setflags(write=False)
+    return orac
 
 
 def purity_matrix(

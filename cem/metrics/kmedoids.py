@@ -39,9 +39,10 @@ from cem.errors import check
 _RESTART_BUDGET = 100_000
 _MAX_AUTO_INIT = 10
 _INITS = ("build", "k-medoids++", "heuristic")
-# The clusterings CAS offers: "exact" (kmedoids_many), "public" (kmedoids_public, the clustering
-# of the authors' CAS code).
-CLUSTERINGS: tuple[str, ...] = ("exact", "public")
+# The clusterings CAS offers: "build" (kmedoids_many without the swap phase: BUILD + alternate,
+# the default), "pam" (kmedoids_many: BUILD + alternate + PAM swaps) and "public"
+# (kmedoids_public, the clustering of the authors' CAS code).
+CLUSTERINGS: tuple[str, ...] = ("build", "pam", "public")
 
 
 class KMedoidsResult(NamedTuple):
@@ -65,20 +66,23 @@ class KMedoidsResult(NamedTuple):
 def pairwise_euclidean(x: ArrayLike, chunk_elems: int = 4_000_000) -> np.ndarray:
     """Exact pairwise Euclidean distances (identical rows get exactly 0).
 
-    Computed from coordinate differences in row chunks, not with the ``|a|²+|b|²-2ab`` trick, so
-    duplicate points (e.g. a hard 0/1 concept) are at distance exactly 0.
+    Computed from coordinate differences (``scipy.spatial.distance.cdist``) in row chunks, not
+    with the ``|a|²+|b|²-2ab`` trick, so duplicate points (e.g. a hard 0/1 concept) are at
+    distance exactly 0.
 
     Parameters
     ----------
     x : (n, m) or (n,) float
         Points; a 1-D array is read as ``(n, 1)``.
     chunk_elems : int
-        Upper bound on the size of the temporary ``(rows, n, m)`` difference block.
+        Rows are computed in chunks of about ``chunk_elems // (n·m)``.
 
     Returns
     -------
     (n, n) float64 symmetric distance matrix with a zero diagonal.
     """
+    from scipy.spatial.distance import cdist
+
     pts = np.asarray(x, dtype=np.float64)
     if pts.ndim == 1:
         pts = pts[:, None]
@@ -88,8 +92,8 @@ def pairwise_euclidean(x: ArrayLike, chunk_elems: int = 4_000_000) -> np.ndarray
     out = np.empty((n, n), dtype=np.float64)
     rows = max(1, chunk_elems // max(1, n * m))
     for start in range(0, n, rows):
-        diff = pts[start : start + rows, None, :] - pts[None, :, :]
-        np.sqrt(np.einsum("ijk,ijk->ij", diff, diff), out=out[start : start + rows])
+        # cdist sums the squared coordinate differences in C (no Gram-matrix shortcut).
+        out[start : start + rows] = cdist(pts[start : start + rows], pts)
     return out
 
 
@@ -106,23 +110,23 @@ class _Nearest:
     """Each point's nearest and second-nearest medoid (slot index and distance), kept up to date.
 
     Slots index ``medoids``; ties go to the lower slot. Needs at least two medoids. ``dist`` is
-    symmetric, so distances to the medoids are read as contiguous rows ``dist[medoids]``.
+    symmetric, so distances to the medoids are the columns ``dist[:, medoids]``.
     """
 
     def __init__(self, dist: np.ndarray, medoids: np.ndarray) -> None:
         self.dist = dist
-        self.near, self.dn, self.sec, self.ds = self._compute(dist[medoids])
+        self.near, self.dn, self.sec, self.ds = self._compute(np.take(dist, medoids, axis=1))
 
     @staticmethod
     def _compute(dm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Top two of every column of ``dm``, ``(k, n_points)`` distances medoid -> point."""
-        cols = np.arange(dm.shape[1])
-        near = np.argmin(dm, axis=0)
-        dn = dm[near, cols]
+        """Top two of every row of ``dm``, ``(n_points, k)`` distances point -> medoid."""
+        rows = np.arange(dm.shape[0])
+        near = np.argmin(dm, axis=1)
+        dn = dm[rows, near]
         masked = dm.copy()
-        masked[near, cols] = np.inf
-        sec = np.argmin(masked, axis=0)
-        return near, dn, sec, masked[sec, cols]
+        masked[rows, near] = np.inf
+        sec = np.argmin(masked, axis=1)
+        return near, dn, sec, masked[rows, sec]
 
     def swap_delta(self, slot: int, point: int) -> float:
         """Exact change of the total cost if the medoid in ``slot`` is replaced by ``point``."""
@@ -144,12 +148,21 @@ class _Nearest:
         # Points that lost one of their two nearest medoids: recompute over all medoids.
         if hit.any():
             idx = np.flatnonzero(hit)
-            near, dn, sec, ds = self._compute(self.dist[medoids][:, idx])
+            near, dn, sec, ds = self._compute(np.take(self.dist[idx], medoids, axis=1))
             self.near[idx], self.dn[idx], self.sec[idx], self.ds[idx] = near, dn, sec, ds
 
 
+def _nearest_medoid(dist: np.ndarray, medoids: np.ndarray) -> np.ndarray:
+    """(n,) slot of every point's nearest medoid, the first one on ties.
+
+    ``argmin`` along the last axis of the ``(n, k)`` columns is an order of magnitude faster than
+    along the first axis of the ``(k, n)`` rows, with the same result.
+    """
+    return np.argmin(np.take(dist, medoids, axis=1), axis=1)
+
+
 def _labels_for(dist: np.ndarray, medoids: np.ndarray) -> np.ndarray:
-    labels = np.argmin(dist[medoids], axis=0)  # symmetric dist: rows of the medoids
+    labels = _nearest_medoid(dist, medoids)
     # A medoid always belongs to its own cluster, even when a duplicate medoid ties with it.
     labels[medoids] = np.arange(medoids.size)
     return labels
@@ -216,24 +229,63 @@ def _init_plusplus(
     return medoids
 
 
-def _alternate(dist: np.ndarray, medoids: np.ndarray, max_iter: int) -> np.ndarray:
-    """Voronoi iteration; a medoid only moves to a strictly better member (no cycling)."""
+def _within_sums(
+    dist: np.ndarray, labels: np.ndarray, k: int, points: np.ndarray | None = None
+) -> np.ndarray:
+    """(n,) sum of the distances from the members of every point's cluster to that point.
+
+    Over the same-cluster pairs only, ``sum(sizes²)`` of them: far fewer than the ``n²`` of a
+    masked full pass once clusters are small (most of CAS's cluster counts), which is used
+    otherwise. Both ways add each point's terms one after the other in increasing member index
+    (the masked pass sums down the columns), so they give the same bits. With ``points`` (sorted
+    indices, whole clusters) only those entries are computed; the others are NaN.
+    """
+    n = labels.size
+    if points is None:
+        sizes = np.bincount(labels, minlength=k)
+        if 3 * int((sizes.astype(np.int64) ** 2).sum()) > n * n:
+            return np.where(labels[:, None] == labels[None, :], dist, 0.0).sum(axis=0)
+        points = np.arange(n)
+    else:
+        sizes = np.bincount(labels[points], minlength=k)
+    sub = labels[points]
+    order = points[np.argsort(sub, kind="stable")]  # by cluster, then by index
+    block = sizes[labels[order]]  # size of each sorted point's cluster
+    start = (np.cumsum(sizes) - sizes)[labels[order]]  # where that cluster starts in ``order``
+    n_pairs = int(block.sum())
+    rows = np.repeat(np.arange(order.size), block)
+    offset = np.arange(n_pairs) - np.repeat(np.cumsum(block) - block, block)
+    cols = np.repeat(start, block) + offset
+    # dist[member, point]: down the columns, as the masked pass (``dist`` may be asymmetric in
+    # its last bits, e.g. scikit-learn's pairwise distances).
+    sums = np.bincount(rows, weights=dist[order[cols], order[rows]], minlength=order.size)
+    within = np.full(n, np.nan)
+    within[order] = sums
+    return within
+
+
+def _alternate(
+    dist: np.ndarray, medoids: np.ndarray, max_iter: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Voronoi iteration; a medoid only moves to a strictly better member (no cycling).
+
+    Returns the medoids and, when the iteration converged, their labels (else None).
+    """
     n = dist.shape[0]
     k = medoids.size
     medoids = medoids.copy()
     for _ in range(max_iter):
         labels = _labels_for(dist, medoids)
-        same = labels[:, None] == labels[None, :]
-        within = np.where(same, dist, 0.0).sum(axis=1)  # (n,) sum of distances to own cluster
+        within = _within_sums(dist, labels, k)
         order = np.lexsort((np.arange(n), within, labels))
         starts = np.searchsorted(labels[order], np.arange(k))
         best = order[starts]
         tol = 1e-12 * max(1.0, float(within[medoids].max()))
         move = within[best] < within[medoids] - tol
         if not move.any():
-            break
+            return medoids, labels
         medoids[move] = best[move]
-    return medoids
+    return medoids, None
 
 
 def _swap_deltas(dist: np.ndarray, state: _Nearest, k: int, buf: np.ndarray) -> np.ndarray:
@@ -347,9 +399,11 @@ def _solve(
             medoids = by_centrality[:k].copy()  # sklearn_extra's default: the k most central
         else:
             medoids = _init_plusplus(d, k, rng, central_first=run == 0)
-        medoids = _alternate(d, medoids, max_iter)
-        medoids = _swap(d, medoids, n * k if max_swaps is None else max_swaps)
-        labels = _labels_for(d, medoids)
+        medoids, labels = _alternate(d, medoids, max_iter)
+        if max_swaps != 0:
+            medoids, labels = _swap(d, medoids, n * k if max_swaps is None else max_swaps), None
+        if labels is None:
+            labels = _labels_for(d, medoids)
         cost = float(d[np.arange(n), medoids[labels]].sum())
         if best is None or cost < best.cost:
             best = KMedoidsResult(labels.astype(np.int64), medoids.astype(np.int64), cost)
@@ -533,10 +587,11 @@ def kmedoids_public(dist: ArrayLike, n_clusters: int, max_iter: int = 300) -> KM
     check(max_iter >= 0, "max_iter", max_iter, "an integer >= 0")
     medoids = np.argpartition(d.sum(axis=1), k - 1)[:k].astype(np.int64)
     index, slots = np.arange(n), np.arange(k)
+    columns = np.ascontiguousarray(d.T)  # columns[o, m] = d[m, o]: their argmin(d[medoids], 0)
+    labels = _nearest_medoid(columns, medoids)
+    # Sum of distances from the members of its cluster to every point (column sums, as they).
+    within = _within_sums(d, labels, k)
     for _ in range(max_iter):
-        labels = np.argmin(d[medoids], axis=0)
-        # Sum of distances from the members of its cluster to every point (column sums, as they).
-        within = np.where(labels[:, None] == labels[None, :], d, 0.0).sum(axis=0)
         order = np.lexsort((index, within, labels))  # per cluster: cheapest, then lowest index
         filled = np.bincount(labels, minlength=k) > 0
         best = order[np.minimum(np.searchsorted(labels[order], slots), n - 1)]
@@ -549,5 +604,15 @@ def kmedoids_public(dist: ArrayLike, n_clusters: int, max_iter: int = 300) -> KM
         if not move.any():
             break
         medoids = np.where(move, best, medoids)
-    labels = np.argmin(d[medoids], axis=0).astype(np.int64)
+        new = _nearest_medoid(columns, medoids)
+        # Only clusters that gained or lost a point need their sums again (same bits).
+        moved = new != labels
+        changed = np.zeros(k, dtype=bool)
+        changed[labels[moved]] = True
+        changed[new[moved]] = True
+        labels = new
+        points = np.flatnonzero(changed[labels])
+        if points.size:
+            within[points] = _within_sums(d, labels, k, points)[points]
+    labels = _nearest_medoid(columns, medoids).astype(np.int64)
     return KMedoidsResult(labels, medoids, float(d[index, medoids[labels]].sum()))

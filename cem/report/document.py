@@ -1,19 +1,32 @@
 """``report.md``: every table and plot of a run or sweep directory, readable without cem-bench
-(plain Markdown with PNG images beside it)."""
+(plain Markdown with PNG images beside it). Every sentence with a number is computed from the
+runs (:mod:`cem.report.notes`); every term is defined in the report's own "Terms" section."""
 
 from __future__ import annotations
 
 import os
-import statistics
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cem.report import paper, plots
+import numpy as np
+
+from cem.report import notes, paper, plots
 from cem.report import pareto as search
 from cem.report.table import SUMMARY_METRICS, problems_markdown, summarise, to_markdown
 
-# test/cas_public appears when the runs measured it (evaluation.cas_clustering: [exact, public]).
-ALIGNMENT_METRICS: tuple[str, ...] = ("test/cas", "test/cas_public", "test/ois", "test/nis")
+# test/cas_public appears when the runs measured it (evaluation.cas_clustering: [build, public]).
+ALIGNMENT_METRICS: tuple[str, ...] = (
+    "test/cas",
+    "test/cas_pam",
+    "test/cas_public",
+    "test/ois",
+    "test/nis",
+)
+POLICIES: tuple[str, ...] = ("random", "uncertainty", "optimal_greedy")
+# Plot files this module writes; those of an earlier report that this one does not rewrite are
+# removed, so that no stale image survives beside report.md.
+_OWNED = ("interventions_*", "task_vs_concept*", "cas*", "pareto_*")
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -22,54 +35,87 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def intervention_table(rows: list[dict[str, Any]]) -> str:
-    """Accuracy with no, and with every, concept group intervened (mean over seeds), per policy."""
-    lines = [
-        "| dataset | model | policy | none % | all correct % | all incorrect % |",
-        "|---|---|---|---|---|---|",
-    ]
-    keys = sorted(
-        {
-            (r["dataset"], r["model"], r.get("variant") or "")
-            for r in rows
-            if r.get("status") == "completed" and r["_curves"].get("interventions")
-        }
-    )
-    for dataset, model, variant in keys:
-        runs = [
-            r
-            for r in rows
-            if (r["dataset"], r["model"], r.get("variant") or "") == (dataset, model, variant)
-            and r.get("status") == "completed"
+def _area(curve: Sequence[float]) -> float:
+    """Normalised area under a curve over 0..G intervened groups (its trapezoid mean)."""
+    y = np.asarray(curve, dtype=float)
+    return float(((y[1:] + y[:-1]) / 2).mean()) if y.size > 1 else float(y[0])
+
+
+def intervention_tables(rows: list[dict[str, Any]]) -> str:
+    """Per dataset: task accuracy (%) after intervening on 0, 1, …, G concept groups, for every
+    (model, variant), policy and kind of value put in (mean over seeds), and the area under
+    each curve, so that policies can be told apart."""
+    out = []
+    done = [r for r in rows if r.get("status") == "completed"]
+    for dataset in sorted({r["dataset"] for r in done}):
+        series = [
+            (policy, s)
+            for policy in POLICIES
+            for s in plots.intervention_series(done, dataset, policy)
         ]
-        for policy, first in runs[0]["_curves"]["interventions"].items():
-            ends = {
-                kind: [
-                    100
-                    * statistics.mean(
-                        r["_curves"]["interventions"][policy][kind]["task_acc"][step] for r in runs
-                    )
-                    for step in (0, -1)
-                ]
-                for kind in first
-            }
-            name = model + (f" ({variant})" if variant else "")
+        if not series:
+            continue
+        steps = max(len(s.x) for _, s in series)
+        head = ["model", "policy", "values put in", *(f"{j}" for j in range(steps)), "area"]
+        lines = [
+            f"### {dataset}: task accuracy (%) after intervening on 0 to {steps - 1} concept "
+            "groups",
+            "",
+            "| " + " | ".join(head) + " |",
+            "|" + "---|" * len(head),
+        ]
+        order = {p: i for i, p in enumerate(POLICIES)}
+        keyed = sorted(
+            series,
+            key=lambda ps: (
+                [s.label for _, s in series].index(ps[1].label),
+                ps[1].kind,
+                order[ps[0]],
+            ),
+        )
+        for policy, s in keyed:
+            values = [f"{100 * v:.2f}" for v in s.mean] + [""] * (steps - len(s.mean))
+            kind = "true" if s.kind == "correct" else "flipped"
             lines.append(
-                f"| {dataset} | {name} | {policy} | {ends['correct'][0]:.2f} | "
-                f"{ends['correct'][1]:.2f} | {ends['incorrect'][1]:.2f} |"
+                f"| {s.label} | {policy} | {kind} | "
+                + " | ".join(values)
+                + f" | {100 * _area(s.mean):.2f} |"
             )
-    return "\n".join(lines) if len(lines) > 2 else ""
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def _clear_stale(plot_dir: Path, written: set[Path]) -> None:
+    for pattern in _OWNED:
+        for ext in (".png", ".svg"):
+            for f in plot_dir.glob(pattern + ext):
+                if f not in written:
+                    f.unlink()
 
 
 def write_report(rows: list[dict[str, Any]], out: Path) -> Path:
-    """Write ``out/report.md`` and its plots (``out/plots/*.png|svg``); returns the report path."""
+    """Write ``out/report.md`` and its plots (``out/plots/*.png|svg``); returns the report path.
+
+    A plot with nothing to show is neither written nor embedded; plot files of an earlier
+    report that this one does not produce are removed.
+    """
     done = [r for r in rows if r.get("status") == "completed"]
     is_paper = bool(done) and all(paper.is_paper_run(r.get("_config")) for r in done)
     summary = summarise(rows, [*SUMMARY_METRICS, *ALIGNMENT_METRICS])
+    variants = any(e.get("variant") for e in summary)
+    plot_dir = out / "plots"
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    written: set[Path] = set()
+
+    def embed(fig: Any, name: str, alt: str) -> list[str]:
+        files = plots.save(fig, plot_dir / name)
+        written.update(files)
+        return [f"![{alt}](plots/{name}.png)", ""] if files else []
+
     parts = ["# cem-bench report", ""]
     parts.append(
-        f"{len(done)} completed runs of {len(rows)} found. Percentages on the test "
-        "split: mean ± std (± 95% CI half-width) over seeds."
+        f"{len(done)} completed runs of {len(rows)} found. Percentages on the test split; "
+        "cells are mean ± std over seeds (± 95% CI half-width), see Terms at the end."
     )
     if is_paper:
         parts.append(
@@ -85,70 +131,50 @@ def write_report(rows: list[dict[str, Any]], out: Path) -> Path:
     ]
     shown = [m for m in ALIGNMENT_METRICS if any(e[m]["n"] for e in summary)]
     if shown:
-        legend = (
-            "CAS: higher = concepts better aligned with their representation; OIS: 0 = "
-            "no concept's representation predicts other concepts beyond the oracle; NIS: "
-            "~47.5 = no impurity (chance AUC once a concept's niche is removed)."
-        )
-        if "test/cas_public" in shown:
-            legend += (
-                " cas_public: CAS as the authors' code computes it, the computation behind the "
-                "paper's numbers: their representation (a CBM's scores before the Bool "
-                "threshold; a Hybrid's probability beside all its free units) clustered with "
-                "sklearn_extra's KMedoids() defaults (heuristic init, alternate, no swaps)."
-            )
         parts += [
             "",
             "## Concept alignment (CAS) and impurity (OIS, NIS)",
             "",
-            legend,
-            "",
             to_markdown(summary, shown, paper.CAS if is_paper else None),
         ]
-    inter = intervention_table(rows)
-    plot_dir = out / "plots"
-    plot_dir.mkdir(parents=True, exist_ok=True)
-    if inter:
-        parts += ["", "## Interventions", "", inter, ""]
+    tables = intervention_tables(rows)
+    if tables:
+        parts += ["", "## Interventions", "", tables, ""]
         for dataset in sorted({r["dataset"] for r in done}):
-            for policy in ("random", "optimal_greedy"):
-                if not any(
-                    policy in r["_curves"].get("interventions", {})
-                    for r in done
-                    if r["dataset"] == dataset
-                ):
+            by_model = any(
+                len({r.get("variant") for r in done if (r["dataset"], r["model"]) == (dataset, m)})
+                > 1
+                for m in {r["model"] for r in done if r["dataset"] == dataset}
+            )
+            for policy in POLICIES:
+                if not plots.intervention_series(done, dataset, policy):
                     continue
-                fig, _ = plots.plot_interventions(rows, dataset, policy)
-                plots.save(fig, plot_dir / f"interventions_{dataset}_{policy}")
-                parts.append(
-                    f"![interventions {dataset} {policy}]"
-                    f"(plots/interventions_{dataset}_{policy}.png)"
-                )
-    if any(e["test/concept_acc"]["n"] for e in summary):
-        fig, _ = plots.plot_task_vs_concept(summary)
-        plots.save(fig, plot_dir / "task_vs_concept")
-        parts += [
-            "",
-            "## Task vs concept accuracy",
-            "",
-            "![task vs concept](plots/task_vs_concept.png)",
-        ]
-        if any(e.get("variant") for e in summary):  # a sweep of a setting (e.g. α): per dataset
-            for dataset in sorted({e["dataset"] for e in summary}):
-                fig, _ = plots.plot_task_vs_concept(summary, dataset=dataset)
-                plots.save(fig, plot_dir / f"task_vs_concept_{dataset}")
-                parts.append(f"![task vs concept {dataset}](plots/task_vs_concept_{dataset}.png)")
+                if by_model:
+                    fig, _ = plots.plot_interventions_by_model(done, dataset, policy)
+                else:
+                    fig, _ = plots.plot_interventions(done, dataset, policy)
+                parts += embed(fig, f"interventions_{dataset}_{policy}", f"{dataset} {policy}")
+    datasets = sorted({e["dataset"] for e in summary if e["test/concept_acc"]["n"]})
+    if datasets:
+        parts += ["", "## Task vs concept accuracy", ""]
+        for dataset in datasets:
+            fig, _ = plots.plot_task_vs_concept(summary, dataset)
+            parts += embed(fig, f"task_vs_concept_{dataset}", f"task vs concept {dataset}")
     if any(e["test/cas"]["n"] for e in summary):
         fig, _ = plots.plot_metric_bars(summary, "test/cas")
-        plots.save(fig, plot_dir / "cas")
-        parts += ["", "## Concept Alignment Score", "", "![CAS](plots/cas.png)"]
-    parts += search.section(rows, plot_dir)
+        cas = embed(fig, "cas", "CAS")
+        if cas:
+            parts += ["", "## Concept Alignment Score", "", *cas]
+    parts += search.section(rows, embed)
     if is_paper:
         parts += ["", "## Where and why we differ from the paper", ""]
-        parts += [f"- {text}" for text in paper.NOTES.values()]
+        parts += notes.paper_notes(summary)
     problems = problems_markdown(rows)
     if problems:
         parts += ["", "## Runs left out (failed, incomplete or never started)", "", problems]
+    parts += ["", "## Terms", ""]
+    parts += notes.terms(shown, bool(tables), variants)
+    _clear_stale(plot_dir, written)
     path = out / "report.md"
     _atomic_write(path, "\n".join(parts) + "\n")
     return path

@@ -20,9 +20,16 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from cem.metrics.pareto import hypervolume, non_dominated
-from cem.report.plots import _axes, _colour, _ordered
+from cem.report.plots import MODEL_ORDER, _axes, _ordered, _style
 
 VAL = ("val/task_acc", "val/concept_acc")
+
+
+def _colour(model: str) -> Any:
+    """A model's colour, the same in every plot of the report."""
+    return _style(MODEL_ORDER.index(model) if model in MODEL_ORDER else len(MODEL_ORDER))[0]
+
+
 TEST = ("test/task_acc", "test/concept_acc")
 
 
@@ -127,11 +134,9 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines + hv)
 
 
-def section(rows: Sequence[dict[str, Any]], plot_dir: Any) -> list[str]:
-    """The report's Markdown lines for the search, with its plots saved into ``plot_dir``
-    (nothing when no search trial completed)."""
-    from cem.report.plots import save
-
+def section(rows: Sequence[dict[str, Any]], embed: Any) -> list[str]:
+    """The report's Markdown lines for the search (nothing when no search trial completed);
+    ``embed(fig, name, alt)`` saves a plot and returns the lines that show it."""
     front = fronts(rows)
     if not front:
         return []
@@ -150,6 +155,5 @@ def section(rows: Sequence[dict[str, Any]], plot_dir: Any) -> list[str]:
     ]
     for dataset in sorted({d for d, _ in front}):
         fig, _ = plot_fronts(rows, dataset)
-        save(fig, plot_dir / f"pareto_{dataset}")
-        parts.append(f"![pareto {dataset}](plots/pareto_{dataset}.png)")
+        parts += embed(fig, f"pareto_{dataset}", f"pareto fronts {dataset}")
     return parts

@@ -258,6 +258,12 @@ def label_variants(rows: list[dict[str, Any]]) -> None:
         group = [r for r in group if r.get("_config")] or group
         flat = [_flatten(r.get("_config") or {}) for r in group]
         keys = sorted({k for f in flat for k in f})
-        varying = [k for k in keys if k not in _NOT_VARIANTS and len({f.get(k) for f in flat}) > 1]
+        varying = [
+            k
+            for k in keys
+            if k not in _NOT_VARIANTS
+            and not k.startswith("logger.")  # where curves are logged, not what was run
+            and len({f.get(k) for f in flat}) > 1
+        ]
         for r, f in zip(group, flat, strict=True):
             r["variant"] = ",".join(f"{k}={f.get(k)}" for k in varying)

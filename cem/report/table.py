@@ -102,9 +102,12 @@ def to_csv(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def _cell(stat: dict[str, float]) -> str:
+    """``mean ± std (±ci95)`` in %; the mean alone for one run (no spread to show)."""
     if stat["n"] == 0:
         return "–"
     mean, std, ci = 100 * stat["mean"], 100 * stat["std"], 100 * stat["ci95"]
+    if stat["n"] == 1:
+        return f"{mean:.2f}"
     return f"{mean:.2f} ± {std:.2f}" + ("" if math.isnan(ci) else f" (±{ci:.2f})")
 
 
@@ -113,7 +116,8 @@ def to_markdown(
     metrics: Sequence[str] = SUMMARY_METRICS,
     paper: dict[str, dict[str, float]] | None = None,
 ) -> str:
-    """Dataset × model table, percentages: mean ± std (± 95% CI half-width) over seeds.
+    """Dataset × model table, percentages: mean ± std (± 95% CI half-width) over seeds (the mean
+    alone when n = 1).
 
     A ``variant`` column appears when runs of one (dataset, model) differ in a setting; with
     ``paper`` (dataset -> model -> %), a column puts the paper's number beside the first metric.
