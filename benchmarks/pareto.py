@@ -8,6 +8,7 @@ point (0, 0)) and whether the search's front reaches the grid's.
 
     python benchmarks/pareto.py                      # outputs/bench_pareto/{grid,search}
     python benchmarks/pareto.py --datasets dot --models cem --extra hydra.launcher.n_jobs=2
+    python benchmarks/pareto.py --out outputs/seed1 --search-extra hydra.sweeper.search.seed=1
 
 Rerunning reuses finished runs and resumes the search (its study is in search/study.db);
 ``--fresh`` starts both again.
@@ -44,6 +45,12 @@ def main() -> None:
     p.add_argument("--models", default="cbm_sigmoid,cem")
     p.add_argument("--out", default="outputs/bench_pareto")
     p.add_argument("--extra", nargs="*", default=[], help="extra overrides for both sweeps")
+    p.add_argument(
+        "--search-extra",
+        nargs="*",
+        default=[],
+        help="extra overrides for the search, e.g. hydra.sweeper.search.seed=1",
+    )
     p.add_argument("--fresh", action="store_true", help="remove earlier results first")
     args = p.parse_args()
     out = Path(args.out)
@@ -57,7 +64,8 @@ def main() -> None:
         *args.extra,
     ]
     t_grid = sweep(bindir, ["experiment=tradeoff", *common, f"hydra.sweep.dir={out / 'grid'}"])
-    t_search = sweep(bindir, ["experiment=pareto", *common, f"hydra.sweep.dir={out / 'search'}"])
+    search_args = ["experiment=pareto", *common, *args.search_extra]
+    t_search = sweep(bindir, [*search_args, f"hydra.sweep.dir={out / 'search'}"])
     grid = grids(collect(out / "grid"))
     searched = collect(out / "search")
     search = fronts(searched)
