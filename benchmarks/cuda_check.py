@@ -2,10 +2,11 @@
 
 For each dataset × model, ``run()`` trains with ``trainer.accelerator=gpu`` and with ``cpu``
 (same config, same seed) and measures everything the default evaluation measures (intervention
-curves, CAS, OIS/NIS). It prints one row per pair — accuracies on both devices, training and
-evaluation times — and exits 1 when a GPU run fails, yields a non-finite metric, or lands more
-than ``--tolerance`` away from the CPU run in task or concept accuracy (float order differs
-between devices, so the two runs are close, not equal).
+curves, CAS, OIS/NIS). It prints one row per pair — the GPU memory the GPU run allocated (the
+CPU run must allocate none), accuracies on both devices, training and evaluation times — and
+exits 1 when a GPU run fails, allocates nothing on the GPU, yields a non-finite metric, or lands
+more than ``--tolerance`` away from the CPU run in task or concept accuracy (float order
+differs between devices, so the two runs are close, not equal).
 
     python benchmarks/cuda_check.py                       # 3 datasets × 9 models, 30 epochs
     python benchmarks/cuda_check.py --datasets trig --models cem cbm_sigmoid --epochs 100
@@ -28,6 +29,10 @@ from cem.train import run
 
 
 def one(dataset: str, model: str, accelerator: str, epochs: int) -> dict[str, Any]:
+    # Lightning hands the module back on the CPU after fit, so the proof that a run used the GPU
+    # is the memory it allocated there, above what earlier runs left allocated.
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
     result = run(
         {
@@ -39,7 +44,7 @@ def one(dataset: str, model: str, accelerator: str, epochs: int) -> dict[str, An
     )
     m = result.metrics
     return {
-        "device": str(next(result.module.net.parameters()).device),
+        "cuda_mb": (torch.cuda.max_memory_allocated() - base) / 2**20,
         "task": m["test/task_acc"],
         "concept": m.get("test/concept_acc", math.nan),
         "train_s": m["train_time_s"],
@@ -64,7 +69,7 @@ def main() -> int:
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, {torch.cuda.get_device_name(0)}, {args.epochs} epochs")
     print(
-        "| dataset | model | device | task cpu | task gpu | concept cpu | concept gpu "
+        "| dataset | model | GPU MB | task cpu | task gpu | concept cpu | concept gpu "
         "| train s cpu | train s gpu | eval s gpu | ok |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -79,12 +84,14 @@ def main() -> int:
                 print(f"| {dataset} | {model} | – | FAILED: {type(e).__name__}: {e} |")
                 continue
             gaps = [abs(gpu[k] - cpu[k]) for k in ("task", "concept") if not math.isnan(cpu[k])]
-            ok = gpu["device"].startswith("cuda") and gpu["finite"] and max(gaps) <= args.tolerance
+            used_gpu = gpu["cuda_mb"] > 0 and cpu["cuda_mb"] == 0
+            ok = used_gpu and gpu["finite"] and max(gaps) <= args.tolerance
             bad += not ok
             print(
-                f"| {dataset} | {model} | {gpu['device']} | {cpu['task']:.4f} | {gpu['task']:.4f} "
-                f"| {cpu['concept']:.4f} | {gpu['concept']:.4f} | {cpu['train_s']:.1f} "
-                f"| {gpu['train_s']:.1f} | {gpu['eval_s']:.1f} | {'yes' if ok else 'NO'} |",
+                f"| {dataset} | {model} | {gpu['cuda_mb']:.0f} | {cpu['task']:.4f} "
+                f"| {gpu['task']:.4f} | {cpu['concept']:.4f} | {gpu['concept']:.4f} "
+                f"| {cpu['train_s']:.1f} | {gpu['train_s']:.1f} | {gpu['eval_s']:.1f} "
+                f"| {'yes' if ok else 'NO'} |",
                 flush=True,
             )
     print(f"{bad} problem(s)")

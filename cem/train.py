@@ -210,6 +210,9 @@ def _run(cfg: ResolvedConfig) -> RunResult:
                 epochs += len(module.loss_history[stage])
             train_time = time.perf_counter() - t_fit
             t_eval = time.perf_counter()
+            # Training moved the data to the accelerator, and Lightning hands the module back on
+            # the CPU after fit: evaluate with both on the module's device.
+            dm.to(next(module.net.parameters()).device)
             metrics: dict[str, Any] = evaluate(module, dm)
             ev = cfg["evaluation"]
             split = ev["split"]

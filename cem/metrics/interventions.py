@@ -143,6 +143,8 @@ def intervention_curve(
     if policy not in POLICIES:
         raise unknown("policy", policy, POLICIES)
     require_concepts(net)
+    device = next(net.parameters()).device  # every step on the network's device
+    x, c, y = x.to(device), c.to(device), y.to(device)
     n, k = c.shape
     groups_ = concept_groups(groups, k)
     gm = _group_matrix(groups_, k).to(x.device)  # (G, k)
