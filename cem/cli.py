@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,11 @@ GROUPS: tuple[str, ...] = (
     "logger",
     "experiment",
     "hydra/launcher",
+    "hydra/sweeper",
 )
-HYDRA_LAUNCHERS: tuple[str, ...] = ("basic", "joblib", "slurm", "submitit_local", "submitit_slurm")
+# Hydra's own choices beside our files in conf/hydra/.
+HYDRA_LAUNCHERS: tuple[str, ...] = ("basic", "joblib", "submitit_local", "submitit_slurm")
+HYDRA_SWEEPERS: tuple[str, ...] = ("basic", "cem")  # cem: cem/sweep/sweeper.py
 REMOTE_LAUNCHERS: tuple[str, ...] = ("slurm", "submitit_slurm")
 # Hydra's own flags that take a value.
 _FLAGS_WITH_VALUE = {
@@ -75,11 +77,31 @@ def register_defaults() -> None:
 
     from cem.config import hydra_defaults
     from cem.models.registry import kind_defaults, model_names, preset
+    from cem.sweep.settings import config_nodes
 
     store = ConfigStore.instance()
     store.store(name="_defaults", node=hydra_defaults())
     for kind in sorted({preset(name)[0] for name in model_names()}):
         store.store(group="model", name=f"_{kind}", node=kind_defaults(kind))
+    for path, node in config_nodes().items():  # hydra/sweeper/cem, search/optuna
+        group, name = path.rsplit("/", 1)
+        store.store(group=group, name=name, node=node, provider="cem-bench")
+    register_plugins()
+
+
+def register_plugins() -> None:
+    """Make cem-bench's sweepers and launchers (``hydra_plugins.cem_bench``) known to Hydra.
+
+    Hydra finds plugins by scanning the ``hydra_plugins`` folders on ``sys.path``, which an
+    editable install (``pip install -e .``) does not show it; registering them by hand works
+    for every kind of install. Idempotent."""
+    from hydra.core.plugins import Plugins
+
+    import hydra_plugins.cem_bench as ours
+
+    plugins = Plugins.instance()
+    for cls in (ours.CemSweeper, ours.SlurmLauncher, ours.LocalLauncher):
+        plugins.register(cls)
 
 
 def config_dir() -> Path:
@@ -103,6 +125,8 @@ def group_options(group: str) -> list[str]:
     names = {p.stem for p in (_conf() / group).glob("*.yaml") if not p.stem.startswith("_")}
     if group == "hydra/launcher":
         names |= set(HYDRA_LAUNCHERS)
+    if group == "hydra/sweeper":
+        names |= set(HYDRA_SWEEPERS)
     return sorted(names)
 
 
@@ -129,10 +153,11 @@ def _values(ov: Any) -> list[str]:
     return [] if v is None else [str(v)]
 
 
-def check_overrides(overrides: Sequence[str]) -> None:
+def check_overrides(overrides: Sequence[str], multirun: bool = False) -> None:
     """Fail fast, with one line, on a malformed override, an unknown group choice or key, or a
     value that ``cem.config.resolve_config`` rejects (a dataset file's values too) — for every
-    value of every sweep."""
+    value of every sweep; with ``multirun``, the sweeper's settings too
+    (:func:`cem.sweep.checks.check_sweeper`: a search's space)."""
     from hydra import compose, initialize_config_dir
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
@@ -184,6 +209,13 @@ def check_overrides(overrides: Sequence[str]) -> None:
                 raise CemError(_compose_error(e, variant)) from None
             cfg.output_dir = None  # ${hydra:runtime.output_dir} only resolves inside a run
             resolve_config(cfg, hardware=local)
+        if multirun:
+            from cem.sweep.checks import check_sweeper
+
+            try:
+                check_sweeper(compose, variants[0], local)
+            except HydraException as e:
+                raise CemError(_compose_error(e, variants[0])) from None
 
 
 def _compose_error(e: Exception, overrides: Sequence[str]) -> str:
@@ -208,6 +240,10 @@ def _compose_error(e: Exception, overrides: Sequence[str]) -> str:
             f"{key} is not a setting of {parent}; to pass another keyword of its class "
             f"write +{key}=..."
         )
+    if parent.startswith("hydra.sweeper"):
+        from cem.sweep.settings import allowed_keys
+
+        return f"{key} is not a setting of {parent}; allowed: {allowed_keys(parent)}"
     node: Any = hydra_defaults()
     if parent.split(".")[0] == "model":
         from cem.models.registry import DEFAULT_NAME, kind_defaults, preset
@@ -235,73 +271,30 @@ def _print_table(metrics: dict[str, Any]) -> None:
         print(f"{split:<6}" + "".join(f"{'–' if c is None else f'{c:.4f}':>13}" for c in cells))
 
 
-def _completed(output_dir: Path, cfg: dict[str, Any]) -> bool:
-    path = output_dir / "metrics.json"
-    if not path.is_file():
-        return False
-    try:
-        record = json.loads(path.read_text())
-    except ValueError:
-        return False
-    return record.get("status") == "completed" and record.get("config") == cfg
-
-
-def _record_failure(output_dir: Path, cfg: Any, err: BaseException) -> None:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        plain = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg
-    except Exception:  # noqa: BLE001 - the config itself may be what failed; keep the error
-        plain = {}
-    record = {
-        "status": "failed",
-        "dataset": (plain.get("dataset") or {}).get("name"),
-        "model": (plain.get("model") or {}).get("name"),
-        "seed": plain.get("seed"),
-        "error": f"{type(err).__name__}: {err}",
-        "traceback": traceback.format_exc(),
-        "config": plain,
-        "metrics": {},
-    }
-    tmp = output_dir / "metrics.json.tmp"
-    tmp.write_text(json.dumps(record, indent=2, default=str))
-    os.replace(tmp, output_dir / "metrics.json")
-
-
-def _task(cfg: Any) -> float | None:
+def _task(cfg: Any) -> dict[str, Any]:
+    """One Hydra job: :func:`cem.sweep.job.execute` (claim the run folder, reuse or train,
+    record); its outcome goes back to the sweeper."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from cem.config import resolve_config
-    from cem.train import run
+    from cem.sweep.job import execute
 
     sweep = HydraConfig.get().mode == RunMode.MULTIRUN
     output_dir = Path(cfg.output_dir)
     try:
-        resolved = resolve_config(cfg)  # once: run() takes it as it is
-        if _completed(output_dir, json.loads(json.dumps(resolved, default=str))):
-            print(f"{output_dir}: already completed, not recomputed", flush=True)
-            return None
-        name = f"{resolved['model']['name']} on {resolved['dataset']['name']}"
-        print(f"training {name}, seed {resolved['seed']} -> {output_dir}", flush=True)
-        metrics = run(resolved).metrics
-    except Exception as e:  # noqa: BLE001 - one failed run must not abort a sweep
-        _record_failure(output_dir, cfg, e)
-        if sweep:
-            print(f"cem-train: run failed ({output_dir}): {e}", file=sys.stderr, flush=True)
-            return None
-        if isinstance(e, CemError) and not os.environ.get("HYDRA_FULL_ERROR"):
-            print(f"cem-train: error: {e}", file=sys.stderr)
-            raise SystemExit(2) from None
-        raise
+        result = execute(cfg, sweep)
+    except CemError as e:
+        if os.environ.get("HYDRA_FULL_ERROR"):
+            raise
+        print(f"cem-train: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
     if not sweep:
-        _print_table(metrics)
-        print(f"wrote {output_dir / 'metrics.json'}")
-    else:
-        print(
-            f"done {name}, seed {resolved['seed']}: test/task_acc={metrics['test/task_acc']:.4f}",
-            flush=True,
-        )
-    return metrics.get("test/task_acc")
+        if result["status"] == "reused":
+            _print_table(json.loads((output_dir / "metrics.json").read_text())["metrics"])
+        else:
+            _print_table(result["metrics"])
+            print(f"wrote {output_dir / 'metrics.json'}")
+    return result
 
 
 def train_main(argv: Sequence[str] | None = None) -> int:
@@ -316,7 +309,7 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     informational = {"-h", "--help", "--hydra-help", "--info", "-c", "--cfg", "--version"}
     if not informational & set(flags):
         try:
-            check_overrides(overrides)
+            check_overrides(overrides, multirun=bool({"-m", "--multirun"} & set(flags)))
         except CemError as e:
             if os.environ.get("HYDRA_FULL_ERROR"):
                 raise
@@ -399,7 +392,7 @@ def report_main(argv: Sequence[str] | None = None) -> int:
         "seeds (± 95% CI half-width); the mean alone when n = 1.\n\n" + table + "\n"
     )
     if problems:
-        text += "\n## Runs left out (failed or incomplete)\n\n" + problems + "\n"
+        text += "\n## Runs left out (failed, incomplete or never started)\n\n" + problems + "\n"
     # Written as a set (cem.report.publish): a failure leaves the previous files whole.
     try:
         with staged(out) as stage:

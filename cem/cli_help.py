@@ -15,6 +15,7 @@ GROUP_HELP: dict[str, str] = {
     "logger": "where training curves go, besides metrics.json",
     "experiment": "a preset that sets groups and a sweep (use with -m)",
     "hydra/launcher": "how a sweep (-m) runs its jobs",
+    "hydra/sweeper": "what a sweep runs: cem (every combination, or a search: experiment=pareto)",
 }
 
 EXAMPLES: tuple[tuple[str, str], ...] = (
@@ -55,7 +56,14 @@ def help_text(options: Callable[[str], Sequence[str]], groups: Sequence[str]) ->
         "",
         "config groups (GROUP=CHOICE; default first):",
     ]
-    defaults = {"dataset": "xor", "model": "cem", "trainer": "cpu", "logger": "csv"}
+    defaults = {
+        "dataset": "xor",
+        "model": "cem",
+        "trainer": "cpu",
+        "logger": "csv",
+        "hydra/launcher": "basic",
+        "hydra/sweeper": "cem",
+    }
     for group in groups:
         choices = list(options(group))
         first = defaults.get(group)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import warnings
 from collections.abc import Iterator, Mapping
@@ -34,7 +33,7 @@ from cem.evaluate import evaluate_extras
 from cem.loggers import RunLoggers
 from cem.models.inference import predict
 from cem.models.lightning import ConceptLightningModule, split_metrics
-from cem.progress import PlainProgress, use_progress_bar
+from cem.progress import DataEpochBar, PlainProgress, use_progress_bar
 
 
 @dataclass
@@ -73,6 +72,8 @@ def _trainer(
     show_bar = use_progress_bar(t["progress"])
     if t["progress"] in ("auto", "plain") and not show_bar:
         callbacks.append(PlainProgress(stage if n_stages > 1 else ""))
+    if show_bar:  # counts data epochs, not Lightning's blocks of them
+        callbacks.append(DataEpochBar(stage if n_stages > 1 else ""))
     if output_dir is not None:
         callbacks.append(
             ModelCheckpoint(
@@ -260,8 +261,7 @@ def write_metrics(
             "scikit-learn": sklearn.__version__,
         },
     }
-    path = output_dir / "metrics.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2, default=str))
-    os.replace(tmp, path)
-    return path
+    from cem.data.io import write_text
+
+    # A temporary name of this process's own, moved into place: never a half-written record.
+    return write_text(output_dir / "metrics.json", json.dumps(record, indent=2, default=str), True)

@@ -159,7 +159,10 @@ def test_sweep_records_failures_goes_on_and_never_recomputes(
         f"hydra.sweep.dir={sweep}",
         *[t for t in TINY if not t.startswith("dataset.")],
     ]
-    assert train_main(args) == 0
+    assert train_main(args) == 1  # the sweep goes on, and its exit status says a run failed
+    out = capsys.readouterr().out
+    assert "2 runs in" in out and "1 completed, 1 failed" in out
+    assert re.search(r"^  failed .*: RuntimeError: boom$", out, re.M)
     rows = {r["status"]: r for r in collect(sweep)}
     assert set(rows) == {"completed", "failed"}
     assert "RuntimeError: boom" in rows["failed"]["error"]
@@ -169,13 +172,13 @@ def test_sweep_records_failures_goes_on_and_never_recomputes(
     assert record["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
     assert record["meta"]["protocol"] == "random" and "protocol" not in record  # file's, not ours
     before = done.stat().st_mtime_ns
-    capsys.readouterr()
-    assert train_main(args) == 0  # the same sweep again
-    assert "already completed, not recomputed" in capsys.readouterr().out
+    assert train_main(args) == 1  # the same sweep again: the failed run fails again
+    out = capsys.readouterr().out
+    assert "already completed, not recomputed" in out and "1 completed (1 reused)" in out
     assert done.stat().st_mtime_ns == before
     # The same path with other contents is another dataset: recomputed, never reused.
     save(build(name="dot", protocol="random", size=120, seed=2), data, force=True)
-    assert train_main(args) == 0
+    assert train_main(args) == 1
     assert "already completed" not in capsys.readouterr().out
     again = json.loads(_completed_record(sweep, "cem").read_text())["config"]["dataset"]
     assert again["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest() != record["sha256"]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from cem.report import notes, paper, plots
+from cem.report import pareto as search
 from cem.report.table import SUMMARY_METRICS, problems_markdown, summarise, to_markdown
 
 # test/cas_public appears when the runs measured it (evaluation.cas_clustering: [build, public]).
@@ -26,7 +27,7 @@ ALIGNMENT_METRICS: tuple[str, ...] = (
 POLICIES: tuple[str, ...] = ("random", "uncertainty", "optimal_greedy", "learned")
 # Plot files this module writes; those of an earlier report that this one does not rewrite are
 # removed, so that no stale image survives beside report.md.
-_OWNED = ("interventions_*", "task_vs_concept*", "cas*")
+_OWNED = ("interventions_*", "task_vs_concept*", "cas*", "pareto_*")
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -165,12 +166,13 @@ def write_report(rows: list[dict[str, Any]], out: Path) -> Path:
         cas = embed(fig, "cas", "CAS")
         if cas:
             parts += ["", "## Concept Alignment Score", "", *cas]
+    parts += search.section(rows, embed)
     if is_paper:
         parts += ["", "## Where and why we differ from the paper", ""]
         parts += notes.paper_notes(summary)
     problems = problems_markdown(rows)
     if problems:
-        parts += ["", "## Runs left out (failed or incomplete)", "", problems]
+        parts += ["", "## Runs left out (failed, incomplete or never started)", "", problems]
     parts += ["", "## Terms", ""]
     parts += notes.terms(shown, bool(tables), variants)
     _clear_stale(plot_dir, written)

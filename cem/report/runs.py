@@ -117,8 +117,9 @@ def read_record(path: Path) -> dict[str, Any]:
 def collect(root: str | Path) -> list[dict[str, Any]]:
     """Every run under ``root`` (nested sweeps too), completed, failed or incomplete.
 
-    A run is a folder holding ``metrics.json`` (status ``completed`` or ``failed``) or a Hydra
-    run folder (``.hydra/config.yaml``) without one (status ``incomplete``: killed or running).
+    A run is a folder holding ``metrics.json`` (status ``completed`` or ``failed``), a Hydra
+    run folder (``.hydra/config.yaml``) without one (status ``incomplete``: killed or running),
+    or a run a sweep planned that never started (status ``not started``: its manifest lists it).
     Each row: ``run_dir``, ``status``, ``dataset``, ``model``, ``seed``, ``error`` and every
     metric under its logged name (``test/task_acc`` …).
     """
@@ -138,6 +139,8 @@ def collect(root: str | Path) -> list[dict[str, Any]]:
         run_dir = cfg.parent.parent
         if run_dir not in seen and not (run_dir / "multirun.yaml").exists():
             rows.append(_row(run_dir, root, {"status": "incomplete", **_hydra_names(cfg)}))
+            seen.add(run_dir)
+    rows += _not_started(root, seen)
     if rows:
         label_variants(rows)
     if not rows:
@@ -145,6 +148,32 @@ def collect(root: str | Path) -> list[dict[str, Any]]:
             f"report directory {str(root)!r} holds no cem-train runs "
             "(no metrics.json below it); allowed: a run or sweep directory of cem-train"
         )
+    return rows
+
+
+def _not_started(root: Path, seen: set[Path]) -> list[dict[str, Any]]:
+    """The runs a sweep under ``root`` planned (its manifest, :mod:`cem.sweep.manifest`) that
+    never started: no record, no Hydra folder."""
+    from cem.sweep.manifest import MANIFEST, read
+
+    rows = []
+    for path in sorted(root.rglob(MANIFEST)):
+        try:
+            planned = (read(path.parent) or {}).get("runs", {})
+        except CemError:
+            continue  # not ours: nothing to add
+        for subdir, run in sorted(planned.items()):
+            run_dir = path.parent / subdir
+            if run_dir in seen or (run_dir / "metrics.json").exists():
+                continue
+            config = run["config"]
+            names = {
+                "dataset": (config.get("dataset") or {}).get("name"),
+                "model": (config.get("model") or {}).get("name"),
+                "seed": config.get("seed"),
+                "error": "planned by the sweep, never started (rerun the sweep to run it)",
+            }
+            rows.append(_row(run_dir, root, {"status": "not started", **names}))
     return rows
 
 
@@ -179,10 +208,25 @@ def _row(run_dir: Path, root: Path, record: dict[str, Any]) -> dict[str, Any]:
         "error": record.get("error", ""),
     }
     row.update(record.get("metrics") or {})
-    # Private keys (not written to the CSV): the full config and the curves, for plots.
+    # Private keys (not written to the CSV): the full config and the curves, for plots; a
+    # Pareto search's trial (its trial.json: study, number, parameters).
     row["_config"] = record.get("config") or {}
     row["_curves"] = record.get("curves") or {}
+    row["_trial"] = _trial(run_dir)
     return row
+
+
+def _trial(run_dir: Path) -> dict[str, Any] | None:
+    """The ``trial.json`` a Pareto search wrote into a trial's folder, if any."""
+    path = run_dir / "trial.json"
+    if not path.is_file():
+        return None
+    try:
+        trial = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(trial, dict) and isinstance(trial.get("study"), str)
+    return trial if ok and isinstance(trial.get("number"), int) else None
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, str]:

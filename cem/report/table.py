@@ -139,7 +139,8 @@ def to_markdown(
 
 
 def problems_markdown(rows: Sequence[dict[str, Any]]) -> str:
-    """The runs left out of the summary (failed, incomplete, unreadable), with their error."""
+    """The runs left out of the summary (failed, incomplete, never started, unreadable), with
+    their error."""
     bad = [r for r in rows if r.get("status") != "completed"]
     if not bad:
         return ""
