@@ -4,36 +4,19 @@ message and hint, in a sentence or two, never a traceback."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import torch
+from exercise_checks import fails
 from torch import nn
 from torch.nn import functional as F
 
-from cem.exercises import CheckFailed, NotAnswered
+from cem.exercises import NotAnswered
 from cem.exercises import check as chk
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def fails(fn: Callable[..., Any], *args: Any, match: str, kind: type = CheckFailed) -> str:
-    """The checker's message for a wrong answer: the expected kind, matching, short, plain."""
-    with pytest.raises(CheckFailed) as info:
-        fn(*args)
-    assert type(info.value) is kind, str(info.value)
-    text = str(info.value)
-    assert text.startswith("✗ ") and "Traceback" not in text
-    assert len(text.splitlines()) <= 2
-    assert re.search(match, text), text
-    return text
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ---- the right answers ----

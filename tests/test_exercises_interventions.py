@@ -8,8 +8,9 @@ from itertools import combinations
 import numpy as np
 import pytest
 import torch
+from exercise_checks import message_of
 
-from cem.exercises import CheckFailed, NotAnswered, check
+from cem.exercises import NotAnswered, check
 from cem.exercises.interventions import reference_curve
 from cem.interventions import intervention_curve
 from cem.train import run
@@ -53,13 +54,6 @@ def curve(net, x, c, y, incorrect=False):
         np.mean([intervene(net, x, c, y, list(s), incorrect) for s in combinations(range(k), n)])
         for n in range(k + 1)
     ]
-
-
-def _fails(checker, *args) -> str:
-    with pytest.raises(CheckFailed) as info:
-        checker(*args)
-    assert not isinstance(info.value, NotAnswered)
-    return info.value.message
 
 
 # ---- task 1 ----------------------------------------------------------------------------------
@@ -164,14 +158,14 @@ def _in_place(net, x, c, y, concepts, incorrect=False):
 )
 def test_typical_wrong_interventions_get_their_hint(trained, wrong, hint) -> None:
     nets, test = trained
-    message = _fails(check.intervene_function, wrong, nets, test)
+    message = message_of(check.intervene_function, wrong, nets, test)
     assert hint in message
     assert message.count("\n") <= 1  # the problem and the hint, no traceback
 
 
 def test_a_wrong_intervention_names_the_case_and_both_numbers(trained) -> None:
     nets, test = trained
-    message = _fails(check.intervene_function, _ignores_incorrect, nets, test)
+    message = message_of(check.intervene_function, _ignores_incorrect, nets, test)
     assert "(incorrect) you get" in message and "the library gets" in message
 
 
@@ -188,20 +182,20 @@ def test_intervene_placeholders_and_bad_returns_get_a_plain_sentence(trained) ->
     def per_sample(net, x, c, y, concepts, incorrect=False):
         return (net(x).y_logits[:, 0] >= 0).long() == y
 
-    assert "one number" in _fails(check.intervene_function, per_sample, nets, test)
+    assert "one number" in message_of(check.intervene_function, per_sample, nets, test)
 
     def broken(net, x, c, y, concepts, incorrect=False):
         return net(x, c, concepts).y_logits.mean()  # a list where the mask goes: forward fails
 
-    message = _fails(check.intervene_function, broken, nets, test)
+    message = message_of(check.intervene_function, broken, nets, test)
     assert "raised AttributeError" in message and "Traceback" not in message
 
 
 def test_intervene_bad_arguments_are_named(trained) -> None:
     nets, test = trained
-    assert "dict of trained networks" in _fails(check.intervene_function, intervene, [1], test)
-    assert "(x, c, y)" in _fails(check.intervene_function, intervene, nets, test[:2])
-    assert "the function itself" in _fails(check.intervene_function, 3, nets, test)
+    assert "dict of trained networks" in message_of(check.intervene_function, intervene, [1], test)
+    assert "(x, c, y)" in message_of(check.intervene_function, intervene, nets, test[:2])
+    assert "the function itself" in message_of(check.intervene_function, 3, nets, test)
 
 
 # ---- task 2 ----------------------------------------------------------------------------------
@@ -266,7 +260,7 @@ def _without_all(net, x, c, y, incorrect=False):
 )
 def test_typical_wrong_curves_get_their_hint(trained, wrong, hint) -> None:
     nets, test = trained
-    assert hint in _fails(check.curve_function, wrong, nets, test)
+    assert hint in message_of(check.curve_function, wrong, nets, test)
 
 
 def test_curve_placeholder_is_not_answered(trained) -> None:
@@ -312,7 +306,7 @@ def test_the_course_reading_of_the_curves_passes(capsys) -> None:
     ],
 )
 def test_wrong_readings_get_the_students_numbers(loses, hurt, hint) -> None:
-    assert hint in _fails(check.intervention_effects, loses, hurt, LEAKY)
+    assert hint in message_of(check.intervention_effects, loses, hurt, LEAKY)
 
 
 def test_readings_follow_the_numbers_not_the_course() -> None:
@@ -321,7 +315,9 @@ def test_readings_follow_the_numbers_not_the_course() -> None:
     assert check.intervention_effects("d", "c", _curves(flat, flat, flat, flat))
     cem_drops = _curves([0.9, 0.8, 0.7, 0.6], [0.9, 0.5, 0.3, 0.1], flat, [0.9, 0.85, 0.8, 0.8])
     assert check.intervention_effects("a", "a", cem_drops)
-    assert "not what your curves show" in _fails(check.intervention_effects, "b", "a", cem_drops)
+    assert "not what your curves show" in message_of(
+        check.intervention_effects, "b", "a", cem_drops
+    )
     # a drop of less than a point (6 of Trig's 600 test samples) is not a loss
     tiny = _curves(flat, flat, [0.9, 0.9, 0.9, 0.895], flat)
     assert check.intervention_effects("d", "c", tiny)
@@ -332,12 +328,12 @@ def test_effects_bad_input_is_named() -> None:
         check.intervention_effects(..., "b", LEAKY)
     with pytest.raises(NotAnswered):
         check.intervention_effects("b", "b", ...)
-    assert "one of the letters" in _fails(check.intervention_effects, "cbm", "b", LEAKY)
-    assert "'correct' and 'incorrect'" in _fails(
+    assert "one of the letters" in message_of(check.intervention_effects, "cbm", "b", LEAKY)
+    assert "'correct' and 'incorrect'" in message_of(
         check.intervention_effects, "b", "b", {"cem": LEAKY["cem"]}
     )
     percent = {m: {k: [100 * v for v in vs] for k, vs in d.items()} for m, d in LEAKY.items()}
-    assert "not percentages" in _fails(check.intervention_effects, "b", "b", percent)
+    assert "not percentages" in message_of(check.intervention_effects, "b", "b", percent)
 
 
 # ---- task 4 ----------------------------------------------------------------------------------
@@ -357,4 +353,4 @@ def test_why_right_answer_passes() -> None:
     ],
 )
 def test_why_wrong_answers_get_their_hint(letter, hint) -> None:
-    assert hint in _fails(check.why_correct_hurts, letter)
+    assert hint in message_of(check.why_correct_hurts, letter)

@@ -8,24 +8,18 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from exercise_checks import message_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cem.exercises import CheckFailed, NotAnswered, check
+from cem.exercises import NotAnswered, check
 from cem.exercises.tradeoff import dominates, pareto_front
 from cem.train import resolve_config, run
 
 MODELS = ("cbm_sigmoid", "cbm_logit")
 ALPHAS = [0, 0.1, 10]
 EPOCHS = 30
-
-
-def _fails(checker, *args) -> str:
-    with pytest.raises(CheckFailed) as info:
-        checker(*args)
-    assert not isinstance(info.value, NotAnswered)
-    return info.value.message
 
 
 # ---- task 1: the sweep, checked on the recorded configs --------------------------------------
@@ -72,14 +66,14 @@ def test_the_right_configs_pass() -> None:
 
 def test_alpha_as_the_task_loss_weight_gets_its_hint() -> None:
     runs = {(m, a): _result(m, 1.0, task_loss_weight=a) for m in MODELS for a in ALPHAS}
-    assert "not `task_loss_weight`" in _fails(check.alpha_sweep, runs, MODELS, ALPHAS, EPOCHS)
+    assert "not `task_loss_weight`" in message_of(check.alpha_sweep, runs, MODELS, ALPHAS, EPOCHS)
 
 
 def test_the_loop_variable_forgotten_gets_its_hint() -> None:
     runs = {(m, a): _result(m, 1.0) for m in MODELS for a in ALPHAS}
-    assert "every run has the same" in _fails(check.alpha_sweep, runs, MODELS, ALPHAS, EPOCHS)
+    assert "every run has the same" in message_of(check.alpha_sweep, runs, MODELS, ALPHAS, EPOCHS)
     one_model = {(m, a): _result("cbm_sigmoid", a) for m in MODELS for a in ALPHAS}
-    message = _fails(check.alpha_sweep, one_model, MODELS, ALPHAS, EPOCHS)
+    message = message_of(check.alpha_sweep, one_model, MODELS, ALPHAS, EPOCHS)
     assert "trained 'cbm_sigmoid', not 'cbm_logit'" in message
 
 
@@ -91,12 +85,12 @@ def test_the_loop_variable_forgotten_gets_its_hint() -> None:
     ],
 )
 def test_other_settings_get_their_hint(change, hint) -> None:
-    assert hint in _fails(check.alpha_sweep, _sweep(**change), MODELS, ALPHAS, EPOCHS)
+    assert hint in message_of(check.alpha_sweep, _sweep(**change), MODELS, ALPHAS, EPOCHS)
 
 
 def test_different_seeds_are_refused() -> None:
     runs = {(m, a): _result(m, a, seed=i) for i, (m, a) in enumerate(_sweep())}
-    assert "one seed" in _fails(check.alpha_sweep, runs, MODELS, ALPHAS, EPOCHS)
+    assert "one seed" in message_of(check.alpha_sweep, runs, MODELS, ALPHAS, EPOCHS)
 
 
 def test_sweep_structure_errors_are_plain() -> None:
@@ -105,13 +99,13 @@ def test_sweep_structure_errors_are_plain() -> None:
     with pytest.raises(NotAnswered):
         check.alpha_sweep(..., MODELS, ALPHAS, EPOCHS)
     by_alpha = {a: _result("cbm_sigmoid", a) for a in ALPHAS}
-    assert "key it by (model, alpha)" in _fails(check.alpha_sweep, by_alpha, MODELS, ALPHAS, 30)
+    assert "key it by (model, alpha)" in message_of(check.alpha_sweep, by_alpha, MODELS, ALPHAS, 30)
     partial = dict(list(_sweep().items())[:-1])
-    assert "no entry for ('cbm_logit', 10)" in _fails(
+    assert "no entry for ('cbm_logit', 10)" in message_of(
         check.alpha_sweep, partial, MODELS, ALPHAS, EPOCHS
     )
     metrics_only = {key: {"test/task_acc": 0.9} for key in _sweep()}
-    assert "not what `run(...)` returns" in _fails(
+    assert "not what `run(...)` returns" in message_of(
         check.alpha_sweep, metrics_only, MODELS, ALPHAS, EPOCHS
     )
 
@@ -138,12 +132,12 @@ def test_right_dominates_passes() -> None:
     ],
 )
 def test_typical_wrong_dominance_gets_its_hint(wrong, hint) -> None:
-    message = _fails(check.dominates_function, wrong)
+    message = message_of(check.dominates_function, wrong)
     assert hint in message and "should be" in message
 
 
 def test_dominates_bad_returns_are_plain() -> None:
-    assert "one True/False" in _fails(check.dominates_function, lambda p, q: p >= q)
+    assert "one True/False" in message_of(check.dominates_function, lambda p, q: p >= q)
     with pytest.raises(NotAnswered):
         check.dominates_function(...)
 
@@ -151,7 +145,7 @@ def test_dominates_bad_returns_are_plain() -> None:
 
     with pytest.raises(NotAnswered, match="returned None"):
         check.dominates_function(stub)
-    message = _fails(check.dominates_function, lambda p, q: p.dominates(q))
+    message = message_of(check.dominates_function, lambda p, q: p.dominates(q))
     assert "raised AttributeError" in message
 
 
@@ -193,7 +187,7 @@ def _with(rule):
     ],
 )
 def test_typical_wrong_fronts_get_their_hint(wrong, hint) -> None:
-    message = _fails(check.pareto_function, wrong)
+    message = message_of(check.pareto_function, wrong)
     assert hint in message
     assert "your front keeps point" in message or "your front drops point" in message
 
@@ -203,15 +197,15 @@ def test_a_front_that_sorts_in_place_is_caught() -> None:
         points.sort(axis=0)
         return pareto_front(points)
 
-    assert "changed `points` in place" in _fails(check.pareto_function, sorts)
+    assert "changed `points` in place" in message_of(check.pareto_function, sorts)
 
 
 def test_front_shapes_get_a_plain_sentence() -> None:
-    assert "points?" in _fails(check.pareto_function, lambda pts: pts[pareto_front(pts)])
-    assert "indices?" in _fails(
+    assert "points?" in message_of(check.pareto_function, lambda pts: pts[pareto_front(pts)])
+    assert "indices?" in message_of(
         check.pareto_function, lambda pts: np.flatnonzero(pareto_front(pts))
     )
-    assert "returned one value" in _fails(check.pareto_function, lambda pts: True)
+    assert "returned one value" in message_of(check.pareto_function, lambda pts: True)
 
     def stub(points): ...
 
@@ -254,9 +248,9 @@ def test_the_right_reading_passes(capsys) -> None:
 
 def test_wrong_on_front_names_the_point_that_dominates() -> None:
     sweep = np.vstack([SWEEP, [0.99, 0.999]])
-    message = _fails(check.cem_on_front, True, 4, sweep, CEM)
+    message = message_of(check.cem_on_front, True, 4, sweep, CEM)
     assert "point 5 (0.99, 0.999) of the sweep dominates" in message
-    assert "no sweep point dominates" in _fails(check.cem_on_front, False, 4, SWEEP, CEM)
+    assert "no sweep point dominates" in message_of(check.cem_on_front, False, 4, SWEEP, CEM)
 
 
 @pytest.mark.parametrize(
@@ -269,7 +263,7 @@ def test_wrong_on_front_names_the_point_that_dominates() -> None:
     ],
 )
 def test_wrong_counts_get_their_hint(count, hint) -> None:
-    assert hint in _fails(check.cem_on_front, True, count, SWEEP, CEM)
+    assert hint in message_of(check.cem_on_front, True, count, SWEEP, CEM)
 
 
 def test_cem_answers_of_the_wrong_type_are_plain() -> None:
@@ -277,6 +271,6 @@ def test_cem_answers_of_the_wrong_type_are_plain() -> None:
         check.cem_on_front(..., 4, SWEEP, CEM)
     with pytest.raises(NotAnswered):
         check.cem_on_front(True, ..., SWEEP, CEM)
-    assert "True or False" in _fails(check.cem_on_front, "yes", 4, SWEEP, CEM)
-    assert "whole number" in _fails(check.cem_on_front, True, 3.5, SWEEP, CEM)
-    assert "expected (n, 2)" in _fails(check.cem_on_front, True, 4, SWEEP[:, 0], CEM)
+    assert "True or False" in message_of(check.cem_on_front, "yes", 4, SWEEP, CEM)
+    assert "whole number" in message_of(check.cem_on_front, True, 3.5, SWEEP, CEM)
+    assert "expected (n, 2)" in message_of(check.cem_on_front, True, 4, SWEEP[:, 0], CEM)

@@ -179,19 +179,7 @@ def plot_interventions(
     series = intervention_series(rows, dataset, policy, metric, models)
     labels = list(dict.fromkeys(s.label for s in series))
     for s in series:
-        colour, marker = _style(labels.index(s.label))
-        mean, std = 100 * np.array(s.mean), 100 * np.array(s.std)
-        ax.plot(
-            s.x,
-            mean,
-            "-" if s.kind == "correct" else "--",
-            color=colour,
-            marker=marker,
-            markersize=4,
-            label=s.label if s.kind == "correct" else None,
-        )
-        if s.n > 1:
-            ax.fill_between(s.x, mean - std, mean + std, color=colour, alpha=0.12, linewidth=0)
+        _draw_series(ax, s, labels.index(s.label), s.label if s.kind == "correct" else None)
     ax.set(
         xlabel="concept groups intervened",
         ylabel=_metric_name(metric),
@@ -202,6 +190,17 @@ def plot_interventions(
     if legend and series:
         _outside_legend(ax, _kind_handles(series))
     return fig, ax
+
+
+def _draw_series(ax: Axes, s: Series, style: int, label: str | None = None) -> None:
+    """One intervention curve in %: solid for correct interventions, dashed for incorrect ones,
+    with a ± 1 std band over seeds when there are several."""
+    colour, marker = _style(style)
+    mean, std = 100 * np.array(s.mean), 100 * np.array(s.std)
+    line = "-" if s.kind == "correct" else "--"
+    ax.plot(s.x, mean, line, color=colour, marker=marker, markersize=4, label=label)
+    if s.n > 1:
+        ax.fill_between(s.x, mean - std, mean + std, color=colour, alpha=0.12, linewidth=0)
 
 
 def _kind_handles(series: Sequence[Series]) -> list[Any]:
@@ -249,18 +248,7 @@ def plot_interventions_by_model(
             ax.set_visible(False)
             continue
         for s in (s for s in series if s.model == models[i]):
-            colour, marker = _style(variants.index(s.variant))
-            mean, std = 100 * np.array(s.mean), 100 * np.array(s.std)
-            ax.plot(
-                s.x,
-                mean,
-                "-" if s.kind == "correct" else "--",
-                color=colour,
-                marker=marker,
-                markersize=4,
-            )
-            if s.n > 1:
-                ax.fill_between(s.x, mean - std, mean + std, color=colour, alpha=0.12, lw=0)
+            _draw_series(ax, s, variants.index(s.variant))
         ax.set_title(models[i], fontsize="medium")
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
