@@ -213,7 +213,7 @@ def check_overrides(overrides: Sequence[str], multirun: bool = False) -> None:
             from cem.sweep.checks import check_sweeper
 
             try:
-                check_sweeper(compose, variants[0], local)
+                check_sweeper(compose, variants, local)
             except HydraException as e:
                 raise CemError(_compose_error(e, variants[0])) from None
 

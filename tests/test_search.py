@@ -106,6 +106,29 @@ def test_the_same_seed_gives_the_same_search(tmp_path: Path) -> None:
     assert len({p["model.concept_loss_weight"] for p, _ in runs[0]}) == 3
 
 
+def test_the_preset_searches_each_model_on_the_settings_it_has(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The preset's own space on both of its models: RandInt's probability is CEM's alone.
+    args = ["-m", "experiment=pareto", "dataset=xor", f"hydra.sweep.dir={tmp_path}"]
+    args += ["hydra.sweeper.search.n_trials=1", "hydra.sweeper.search.batch_size=1", *TINY]
+    assert train_main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("cem-train: model=cbm_sigmoid has no model.training_intervention_prob") == 1
+    searched = {}
+    for model in ("cbm_sigmoid", "cem"):
+        info = json.loads(
+            (tmp_path / f"dataset=xor,model={model}/trial_000/trial.json").read_text()
+        )
+        searched[model] = set(info["params"])
+        study = optuna.load_study(
+            study_name=f"dataset=xor,model={model}", storage=f"sqlite:///{tmp_path / 'study.db'}"
+        )
+        assert [t.state.name for t in study.trials] == ["COMPLETE"]
+    assert searched["cem"] - searched["cbm_sigmoid"] == {"model.training_intervention_prob"}
+    assert searched["cbm_sigmoid"] < searched["cem"]
+
+
 def test_bad_input_is_refused_in_one_line_and_nothing_is_lost(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -132,6 +155,21 @@ def test_bad_input_is_refused_in_one_line_and_nothing_is_lost(
         r"^cem-train: error: hydra.sweeper.search.space.x is not a setting of "
         r"hydra.sweeper.search.space; allowed: a setting to search \(model.emb_size, ",
     )
+    both = (
+        "model.concept_loss_weight:{low:0.1,high:1},model.training_intervention_prob:{low:0,high:1}"
+    )
+    cbm = [
+        {"model=cem": "model=cbm_sigmoid"}.get(a, a)
+        for a in search(tmp_path / "x")
+        if not a.startswith("+hydra.sweeper.search.space=")
+    ]
+    cbm.append(f"+hydra.sweeper.search.space={{{both}}}")
+    refused(  # a setting that no searched model has
+        cbm,
+        r"^cem-train: error: hydra.sweeper.search.space.model.training_intervention_prob is "
+        r"not a setting of any searched model \(cbm_sigmoid\); allowed: a setting of one of them$",
+    )
+    assert not (tmp_path / "x").exists()
     sweep = tmp_path / "sweep"
     assert train_main(search(sweep, n_trials=1)) == 0
     db = (sweep / "study.db").read_bytes()

@@ -168,6 +168,8 @@ class ParetoSweeper:
         swept = {o.get_key_element() for o in parsed if o.is_sweep_override()}
         swept |= set(self.sweeper["params"])  # the study names: what tells the studies apart
         studies = []
+        unused = set(space)  # keys no study's model has: a mistake, refused
+        self._told: set[Any] = set()
         for i, overrides in enumerate(combinations(self.hydra_context, [*params, *arguments])):
             named = [o for o in overrides if o.split("=", 1)[0] in swept]
             name = short_dirname(",".join(named) or "study")
@@ -180,15 +182,53 @@ class ParetoSweeper:
                     f"model={model!r} has no concepts, so no concept accuracy to search on; "
                     "allowed: a model with concepts (cem, cbm_*)"
                 )
+            own = self._space_of(model, _get(base, "model.kind"), unused)
             identity = {
                 "config": _without(base, space),  # the searched settings do not identify it
-                "space": space,
+                "space": own,
                 "objectives": list(OBJECTIVES),
             }
             studies.append(
-                {"name": name, "overrides": list(overrides), "base": base, "identity": identity}
+                {
+                    "name": name,
+                    "overrides": list(overrides),
+                    "base": base,
+                    "identity": identity,
+                    "space": own,
+                }
+            )
+        if unused:
+            models = ", ".join(dict.fromkeys(str(_get(s["base"], "model.name")) for s in studies))
+            raise CemError(
+                f"hydra.sweeper.search.space.{sorted(unused)[0]} is not a setting of any searched "
+                f"model ({models}); allowed: a setting of one of them"
             )
         return studies
+
+    def _space_of(self, model: Any, kind: Any, unused: set[str]) -> dict[str, Any]:
+        """The dimensions of the space that ``model`` (of ``kind``) has; the keys it has are
+        taken out of ``unused``, and a model without some keys says so once."""
+        from cem.errors import CemError
+        from cem.sweep.settings import searchable
+
+        space = self.settings["space"]
+        known = set(searchable(str(kind)))
+        own = {k: v for k, v in space.items() if k in known}
+        unused -= set(own)
+        if not own:
+            raise CemError(
+                f"hydra.sweeper.search.space has no setting of model={model!r}; allowed: "
+                + ", ".join(sorted(known))
+            )
+        missing = [k for k in space if k not in own]
+        if missing and model not in self._told:
+            self._told.add(model)
+            print(
+                f"cem-train: model={model} has no {', '.join(missing)}; its studies search "
+                f"the other {len(own)} setting{'s' if len(own) > 1 else ''}",
+                flush=True,
+            )
+        return own
 
     # ---- the search -----------------------------------------------------------------------
 
@@ -260,14 +300,12 @@ class ParetoSweeper:
         from cem.sweep import study as st
 
         size = self._batch_size()
-        space = self.settings["space"]
-        dists = st.distributions(space)
         batch: list[dict[str, Any]] = []
         for s in studies:
             for trial in st.stale_trials(s["study"], owner):
                 if len(batch) >= size:
                     break
-                if set(trial.params) != set(space):  # died before its parameters were drawn
+                if set(trial.params) != set(s["space"]):  # died before its parameters were drawn
                     storage = s["study"]._storage
                     storage.set_trial_system_attr(trial._trial_id, ABANDONED_ATTR, True)
                     storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
@@ -287,10 +325,10 @@ class ParetoSweeper:
             s = min(open_, key=lambda s: counts[s["name"]])
             study = s["study"]
             if self.settings["enqueue_defaults"] and counts[s["name"]] == 0:
-                defaults = default_params(s["base"], space)
+                defaults = default_params(s["base"], s["space"])
                 if defaults:
                     study.enqueue_trial(defaults, skip_if_exists=True)
-            trial = study.ask(fixed_distributions=dists)
+            trial = study.ask(fixed_distributions=st.distributions(s["space"]))
             st.claim(study, trial._trial_id, owner)
             counts[s["name"]] += 1
             batch.append(self._job(s, trial.number, trial.params, sweep_dir))
@@ -306,7 +344,7 @@ class ParetoSweeper:
         from cem.data.io import write_text
         from cem.sweep.manifest import PlannedRun
 
-        space = self.settings["space"]
+        space = s["space"]
         subdir = trial_subdir(s["name"], number)
         values = [f"{k}={override_value(params[k], space[k]['repeat'])}" for k in space]
         overrides = [*s["overrides"], *values, f"hydra.sweep.subdir={_quote(subdir)}"]

@@ -145,12 +145,12 @@ def _setting_keys(d: Mapping[str, Any], prefix: str = "") -> list[str]:
     return keys
 
 
-def searchable() -> list[str]:
-    """The run settings a search may search: a model's (those of every model kind: each run
-    checks its own model's)."""
+def searchable(kind: str | None = None) -> list[str]:
+    """The run settings a search may search: a model's, those of model kind ``kind``, or with
+    none those of every kind (each study searches the ones its own model has)."""
     from cem.models.registry import kind_defaults, model_names, preset
 
-    kinds = dict.fromkeys(preset(name)[0] for name in model_names())
+    kinds = [kind] if kind else dict.fromkeys(preset(name)[0] for name in model_names())
     known = [k for kind in kinds for k in _setting_keys(kind_defaults(kind), "model.")]
     return [k for k in dict.fromkeys(known) if k not in ("model.name", "model.kind")]
 
@@ -206,14 +206,6 @@ def resolve_sweeper(values: Mapping[str, Any]) -> dict[str, Any]:
     out["params"] = {str(k): str(v) for k, v in (params or {}).items()}
     out["search"] = None if search is None else resolve_search(search)
     return out
-
-
-def bounds_as_values(dim: Mapping[str, Any]) -> list[Any]:
-    """The extreme values a dimension can give a setting (to check them up front)."""
-    values = dim["choices"] if dim["type"] == "choice" else [dim["low"], dim["high"]]
-    if dim["type"] == "int":
-        values = [int(v) for v in values]
-    return [[v] * dim["repeat"] if dim["repeat"] else v for v in values]
 
 
 SWEEPER_TARGET = "hydra_plugins.cem_bench.CemSweeper"
