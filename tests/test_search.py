@@ -15,6 +15,8 @@ import optuna
 import pytest
 
 from cem.cli import report_main, train_main
+from cem.sweep.settings import check_space
+from cem.sweep.study import sobol_design
 
 TINY = [
     "trainer=debug",
@@ -103,7 +105,22 @@ def test_the_same_seed_gives_the_same_search(tmp_path: Path) -> None:
         runs.append([(t.params, t.values) for t in trials(tmp_path / name)])
     assert runs[0] == runs[1]
     assert runs[0][0][0] == {"model.concept_loss_weight": 1.0}  # the defaults come first
+    space = {"model.concept_loss_weight": {"low": 0.01, "high": 10, "log": True}}
+    # then the Sobol design (n_startup_trials=1), seeded like the sampler
+    assert runs[0][1][0] == sobol_design(check_space(space), 1, seed=0)[0]
     assert len({p["model.concept_loss_weight"] for p, _ in runs[0]}) == 3
+
+
+def test_the_design_counts_towards_n_trials(tmp_path: Path) -> None:
+    # 1 default + 3 design points asked for, 3 trials in all: the design is cut to fit, and
+    # trials enqueued but not yet run do not count as run.
+    args = search(tmp_path, "hydra.sweeper.search.n_startup_trials=3", n_trials=3)
+    assert train_main(args) == 0
+    done = trials(tmp_path)
+    assert [t.state.name for t in done] == ["COMPLETE"] * 3
+    space = {"model.concept_loss_weight": {"low": 0.01, "high": 10, "log": True}}
+    design = sobol_design(check_space(space), 2, seed=0)
+    assert [t.params for t in done] == [{"model.concept_loss_weight": 1.0}, *design]
 
 
 def test_the_preset_searches_each_model_on_the_settings_it_has(
@@ -114,7 +131,13 @@ def test_the_preset_searches_each_model_on_the_settings_it_has(
     args += ["hydra.sweeper.search.n_trials=1", "hydra.sweeper.search.batch_size=1", *TINY]
     assert train_main(args) == 0
     out = capsys.readouterr().out
-    assert out.count("cem-train: model=cbm_sigmoid has no model.training_intervention_prob") == 1
+    assert (
+        out.count(
+            "cem-train: model=cbm_sigmoid does not have or read model.emb_size, "
+            "model.training_intervention_prob; its studies search the other 3 settings"
+        )
+        == 1
+    )
     searched = {}
     for model in ("cbm_sigmoid", "cem"):
         info = json.loads(
@@ -125,7 +148,11 @@ def test_the_preset_searches_each_model_on_the_settings_it_has(
             study_name=f"dataset=xor,model={model}", storage=f"sqlite:///{tmp_path / 'study.db'}"
         )
         assert [t.state.name for t in study.trials] == ["COMPLETE"]
-    assert searched["cem"] - searched["cbm_sigmoid"] == {"model.training_intervention_prob"}
+    # a joint CBM has no embedding: the CBM's trials do not pretend to vary its size
+    assert searched["cem"] - searched["cbm_sigmoid"] == {
+        "model.emb_size",
+        "model.training_intervention_prob",
+    }
     assert searched["cbm_sigmoid"] < searched["cem"]
 
 
@@ -167,7 +194,8 @@ def test_bad_input_is_refused_in_one_line_and_nothing_is_lost(
     refused(  # a setting that no searched model has
         cbm,
         r"^cem-train: error: hydra.sweeper.search.space.model.training_intervention_prob is "
-        r"not a setting of any searched model \(cbm_sigmoid\); allowed: a setting of one of them$",
+        r"not a setting that any searched model \(cbm_sigmoid\) reads; allowed: a setting one "
+        r"of them reads$",
     )
     assert not (tmp_path / "x").exists()
     sweep = tmp_path / "sweep"

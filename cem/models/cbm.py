@@ -191,4 +191,10 @@ def build_cbm(
     )
 
 
-KIND = register(ModelKind("cbm", CBMSettings, build_cbm, CBMObjective))
+def unused_settings(cfg: Mapping[str, Any]) -> set[str]:
+    """What a resolved ``cbm`` config does not read: the embedding size without the hybrid's
+    extra units, and the extractor's ``out`` (its output is the bottleneck itself)."""
+    return {"extractor.out"} if cfg["hybrid"] else {"emb_size", "extractor.out"}
+
+
+KIND = register(ModelKind("cbm", CBMSettings, build_cbm, CBMObjective, unused=unused_settings))

@@ -115,6 +115,8 @@ class ModelKind:
     objective : ``(cfg, n_concepts, supervised, pos_weight) -> Objective`` (usually the class)
     learned_policy : its networks carry an intervention policy (the evaluation's ``learned``)
     check : optional checks across settings of a resolved config (raise ``CemError``)
+    unused : optional: the settings (dotted, below ``model.``) that a resolved config of this
+        kind does not read, e.g. a joint CBM's ``emb_size``; a search leaves them alone
     """
 
     name: str
@@ -123,6 +125,7 @@ class ModelKind:
     objective: Callable[..., Objective]
     learned_policy: bool = False
     check: Callable[[dict[str, Any]], None] | None = None
+    unused: Callable[[Mapping[str, Any]], set[str]] | None = None
 
 
 KINDS: dict[str, ModelKind] = {}

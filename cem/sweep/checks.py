@@ -29,7 +29,7 @@ def check_sweeper(
     from cem.cli import _values
     from cem.config import resolve_config
     from cem.sweep.pareto import override_value
-    from cem.sweep.settings import SWEEPER_TARGET, resolve_sweeper, searchable
+    from cem.sweep.settings import SWEEPER_TARGET, resolve_sweeper, used_by
 
     cfg = compose("train", overrides=list(variants[0]), return_hydra_config=True)
     node = OmegaConf.to_container(cfg.hydra.sweeper, resolve=False)
@@ -51,10 +51,11 @@ def check_sweeper(
                 runs.append([*runs[0], f"{key}={value}"])
     unused, models = set(search["space"]), {}
     for run in runs:  # each model once: the space's settings are its settings
-        model = compose("train", overrides=run).model
-        models.setdefault(str(model.name), (str(model.kind), run))
-    for kind, run in models.values():
-        known = set(searchable(kind))
+        model = OmegaConf.to_container(compose("train", overrides=run).model, resolve=True)
+        assert isinstance(model, dict)
+        models.setdefault(str(model["name"]), (model, run))
+    for model, run in models.values():
+        known = set(used_by(model))
         for key, dim in search["space"].items():
             if key not in known:  # searched for the other models only
                 continue
@@ -76,6 +77,6 @@ def check_sweeper(
                     ) from None
     if unused:
         raise CemError(
-            f"hydra.sweeper.search.space.{sorted(unused)[0]} is not a setting of any searched "
-            f"model ({', '.join(models)}); allowed: a setting of one of them"
+            f"hydra.sweeper.search.space.{sorted(unused)[0]} is not a setting that any searched "
+            f"model ({', '.join(models)}) reads; allowed: a setting one of them reads"
         )

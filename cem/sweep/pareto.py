@@ -8,7 +8,10 @@ batches (``batch_size``, by default as many as the launcher runs at once), runs 
 Hydra's launcher like any sweep (joblib, SLURM...: each trial is a run folder
 ``<study>/trial_NNN`` with its ``metrics.json`` and a ``trial.json``), and tells each study the
 run's validation accuracies. The first trial of a new study runs the config's own values
-(``enqueue_defaults``), so the front is never worse than the defaults.
+(``enqueue_defaults``), so the front is never worse than the defaults; the next
+``n_startup_trials`` are a scrambled Sobol design over the space (``startup: sobol``), which
+spreads a handful of trials over every setting at once; the sampler (a Gaussian process by
+default) chooses the rest. Each study searches the settings of the space that its model has.
 
 A killed search resumes where it stopped: rerun the same command; trials finished are kept,
 trials that were running are run again with their parameters (a run that completed is reused).
@@ -182,7 +185,7 @@ class ParetoSweeper:
                     f"model={model!r} has no concepts, so no concept accuracy to search on; "
                     "allowed: a model with concepts (cem, cbm_*)"
                 )
-            own = self._space_of(model, _get(base, "model.kind"), unused)
+            own = self._space_of(model, _get(base, "model") or {}, unused)
             identity = {
                 "config": _without(base, space),  # the searched settings do not identify it
                 "space": own,
@@ -200,32 +203,32 @@ class ParetoSweeper:
         if unused:
             models = ", ".join(dict.fromkeys(str(_get(s["base"], "model.name")) for s in studies))
             raise CemError(
-                f"hydra.sweeper.search.space.{sorted(unused)[0]} is not a setting of any searched "
-                f"model ({models}); allowed: a setting of one of them"
+                f"hydra.sweeper.search.space.{sorted(unused)[0]} is not a setting that any "
+                f"searched model ({models}) reads; allowed: a setting one of them reads"
             )
         return studies
 
-    def _space_of(self, model: Any, kind: Any, unused: set[str]) -> dict[str, Any]:
-        """The dimensions of the space that ``model`` (of ``kind``) has; the keys it has are
-        taken out of ``unused``, and a model without some keys says so once."""
+    def _space_of(self, model: Any, config: dict[str, Any], unused: set[str]) -> dict[str, Any]:
+        """The dimensions of the space that ``model`` (its composed ``config``) has and reads;
+        they are taken out of ``unused``, and a model that lacks some says so once."""
         from cem.errors import CemError
-        from cem.sweep.settings import searchable
+        from cem.sweep.settings import used_by
 
         space = self.settings["space"]
-        known = set(searchable(str(kind)))
+        known = used_by(config)
         own = {k: v for k, v in space.items() if k in known}
         unused -= set(own)
         if not own:
             raise CemError(
-                f"hydra.sweeper.search.space has no setting of model={model!r}; allowed: "
-                + ", ".join(sorted(known))
+                f"hydra.sweeper.search.space has no setting that model={model!r} reads; "
+                "allowed: " + ", ".join(known)
             )
         missing = [k for k in space if k not in own]
         if missing and model not in self._told:
             self._told.add(model)
             print(
-                f"cem-train: model={model} has no {', '.join(missing)}; its studies search "
-                f"the other {len(own)} setting{'s' if len(own) > 1 else ''}",
+                f"cem-train: model={model} does not have or read {', '.join(missing)}; its "
+                f"studies search the other {len(own)} setting{'s' if len(own) > 1 else ''}",
                 flush=True,
             )
         return own
@@ -248,6 +251,7 @@ class ParetoSweeper:
             storage = st.open_storage(url)
             for i, s in enumerate(studies):
                 sampler = st.make_sampler(self.settings, i)
+                s["seed"] = self.settings["seed"] + i
                 s["study"] = st.open_study(storage, s["name"], sampler, s["identity"])
             manifest.record(sweep_dir, "search", [])
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
@@ -287,8 +291,33 @@ class ParetoSweeper:
         return outcomes
 
     def _counted(self, study: Any) -> int:
-        """Trials of a study that count towards ``n_trials`` (all but abandoned ones)."""
-        return sum(ABANDONED_ATTR not in t.system_attrs for t in study.get_trials(deepcopy=False))
+        """Trials of a study that count towards ``n_trials``: all but abandoned ones and those
+        enqueued but not yet asked for."""
+        import optuna
+
+        waiting = optuna.trial.TrialState.WAITING
+        return sum(
+            ABANDONED_ATTR not in t.system_attrs and t.state != waiting
+            for t in study.get_trials(deepcopy=False)
+        )
+
+    def _enqueue_first(self, s: dict[str, Any]) -> None:
+        """A new study's first trials: the config's own values (``enqueue_defaults``), then
+        ``n_startup_trials`` of a scrambled Sobol design (``startup: sobol``; seeded like the
+        sampler), all within ``n_trials``. Enqueued trials live in the database, so another
+        process (or a resumed one) runs those that are left."""
+        from cem.sweep import study as st
+
+        first = []
+        if self.settings["enqueue_defaults"]:
+            defaults = default_params(s["base"], s["space"])
+            if defaults:
+                first.append(defaults)
+        if self.settings["startup"] == "sobol" and self.settings["sampler"] != "random":
+            n = min(self.settings["n_startup_trials"], self.settings["n_trials"] - len(first))
+            first += st.sobol_design(s["space"], n, s["seed"])
+        for params in first[: self.settings["n_trials"]]:
+            s["study"].enqueue_trial(params, skip_if_exists=True)
 
     def _next_batch(
         self, studies: list[dict[str, Any]], owner: Any, sweep_dir: Path
@@ -324,10 +353,8 @@ class ParetoSweeper:
                 break
             s = min(open_, key=lambda s: counts[s["name"]])
             study = s["study"]
-            if self.settings["enqueue_defaults"] and counts[s["name"]] == 0:
-                defaults = default_params(s["base"], s["space"])
-                if defaults:
-                    study.enqueue_trial(defaults, skip_if_exists=True)
+            if counts[s["name"]] == 0:
+                self._enqueue_first(s)
             trial = study.ask(fixed_distributions=st.distributions(s["space"]))
             st.claim(study, trial._trial_id, owner)
             counts[s["name"]] += 1

@@ -37,6 +37,8 @@ from cem.settings import (
 
 PROGRESS: tuple[str, ...] = ("auto", "bar", "plain", "none")
 SAMPLERS: tuple[str, ...] = ("gp", "tpe", "nsga2", "random")
+# The startup trials: a scrambled Sobol design (cem/sweep/study.py), or the sampler's own draws.
+STARTUPS: tuple[str, ...] = ("sobol", "sampler")
 DIMENSION_TYPES: tuple[str, ...] = ("float", "int", "choice")
 # What the search maximises: validation task and concept accuracy (the run's metrics).
 OBJECTIVES: tuple[str, ...] = ("val/task_acc", "val/concept_acc")
@@ -84,7 +86,8 @@ class SearchSettings:
     space: dict[str, Any] | None = None  # setting -> Dimension
     n_trials: int = setting(36, integer(1, 100_000), "trials of each study, in all")
     sampler: str = setting("gp", choice(SAMPLERS), "Optuna's sampler")
-    n_startup_trials: int = setting(3, integer(0), "random trials before the model-based sampler")
+    n_startup_trials: int = setting(3, integer(0), "trials before the model-based sampler")
+    startup: str = setting("sobol", choice(STARTUPS), "those trials: a Sobol design, or drawn")
     seed: int = setting(0, integer(0, 2**32 - 1), "the sampler's seed")
     enqueue_defaults: bool = setting(True, flag(), "first trial: the run config's own values")
     batch_size: int | None = setting(None, optional(integer(1)), "trials a launch; null: cores")
@@ -153,6 +156,17 @@ def searchable(kind: str | None = None) -> list[str]:
     kinds = [kind] if kind else dict.fromkeys(preset(name)[0] for name in model_names())
     known = [k for kind in kinds for k in _setting_keys(kind_defaults(kind), "model.")]
     return [k for k in dict.fromkeys(known) if k not in ("model.name", "model.kind")]
+
+
+def used_by(model: Mapping[str, Any]) -> list[str]:
+    """The searchable settings that a model config (``model``, as composed) has and reads: its
+    kind's, less those its kind says it ignores (a joint CBM's ``model.emb_size``)."""
+    from cem.models.registry import get_kind, resolve
+
+    resolved = resolve(model)
+    kind = get_kind(resolved["kind"])
+    unused = {f"model.{k}" for k in (kind.unused(resolved) if kind.unused else ())}
+    return [k for k in searchable(kind.name) if k not in unused]
 
 
 def allowed_keys(parent: str) -> str:

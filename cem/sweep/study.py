@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import warnings
@@ -77,14 +78,50 @@ def make_sampler(settings: Mapping[str, Any], index: int) -> Any:
     startup = settings["n_startup_trials"]
     name = settings["sampler"]
     if name == "gp":
+        # Not deterministic: a validation accuracy is a noisy measure of the setting's worth
+        # (another training seed moves it by a few validation samples), so the GP fits a noise
+        # term instead of threading through every point.
         return optuna.samplers.GPSampler(
-            seed=seed, n_startup_trials=startup, deterministic_objective=True
+            seed=seed, n_startup_trials=startup, deterministic_objective=False
         )
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup, multivariate=True)
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=max(2, startup))
     return optuna.samplers.RandomSampler(seed=seed)
+
+
+def sobol_design(space: Mapping[str, Mapping[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` points of a scrambled Sobol sequence over the space (seeded): the first trials of
+    a study, spread over every dimension at once where ``n`` random draws may bunch up (the
+    first 2^j points put one in each of 2^j equal slices of each dimension). A log dimension is
+    spread on the log scale; a whole-number one over equal slices of its values."""
+    import torch
+
+    if n <= 0:
+        return []
+    engine = torch.quasirandom.SobolEngine(len(space), scramble=True, seed=seed)
+    units = engine.draw(n, dtype=torch.float64).tolist()
+    points = []
+    for row in units:
+        point: dict[str, Any] = {}
+        for (key, dim), u in zip(space.items(), row, strict=True):
+            if dim["type"] == "choice":
+                point[key] = dim["choices"][
+                    min(int(u * len(dim["choices"])), len(dim["choices"]) - 1)
+                ]
+                continue
+            low, high = float(dim["low"]), float(dim["high"])
+            top = high + 1 if dim["type"] == "int" else high  # [low, high + 1): equal slices
+            if dim["log"]:
+                v = math.exp(math.log(low) + u * (math.log(top) - math.log(low)))
+            else:
+                v = low + u * (top - low)
+            point[key] = (
+                min(int(math.floor(v)), int(high)) if dim["type"] == "int" else min(v, high)
+            )
+        points.append(point)
+    return points
 
 
 def distributions(space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
