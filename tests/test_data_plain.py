@@ -190,9 +190,12 @@ def test_generate_is_byte_reproducible(
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_an_interrupted_write_leaves_no_temporary_file(tmp_path: Path, sig: int) -> None:
-    # The writer is slowed down in the child so that the signal lands mid-write.
+    # The writer is slowed down in the child so that the signal lands mid-write. The child
+    # takes Ctrl-C as a foreground command does: a suite started in the background (``cmd &``)
+    # hands its children SIGINT ignored, and Python then leaves it ignored.
     code = f"""
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from cem.data import io
 from cem.data.cli import main
 def slow(data, path):
