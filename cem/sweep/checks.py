@@ -29,7 +29,7 @@ def check_sweeper(
     from cem.cli import _values
     from cem.config import resolve_config
     from cem.sweep.pareto import override_value
-    from cem.sweep.settings import SWEEPER_TARGET, resolve_sweeper, used_by
+    from cem.sweep.settings import SWEEPER_TARGET, resolve_sweeper, unread, used_by
 
     cfg = compose("train", overrides=list(variants[0]), return_hydra_config=True)
     node = OmegaConf.to_container(cfg.hydra.sweeper, resolve=False)
@@ -76,7 +76,4 @@ def check_sweeper(
                         f"({_allowed(str(e))})"
                     ) from None
     if unused:
-        raise CemError(
-            f"hydra.sweeper.search.space.{sorted(unused)[0]} is not a setting that any searched "
-            f"model ({', '.join(models)}) reads; allowed: a setting one of them reads"
-        )
+        raise unread(unused, list(models))

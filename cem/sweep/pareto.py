@@ -46,7 +46,7 @@ from cem.sweep.launch import (
 )
 from cem.sweep.lock import lock
 from cem.sweep.progress import SweepProgress
-from cem.sweep.settings import OBJECTIVES
+from cem.sweep.settings import OBJECTIVES, unread
 
 SEARCH_LOCK = ".cem-search.lock"
 ABANDONED_ATTR = "cem:abandoned"
@@ -198,14 +198,11 @@ class ParetoSweeper:
                     "base": base,
                     "identity": identity,
                     "space": own,
+                    "model": model,
                 }
             )
         if unused:
-            models = ", ".join(dict.fromkeys(str(_get(s["base"], "model.name")) for s in studies))
-            raise CemError(
-                f"hydra.sweeper.search.space.{sorted(unused)[0]} is not a setting that any "
-                f"searched model ({models}) reads; allowed: a setting one of them reads"
-            )
+            raise unread(unused, list(dict.fromkeys(str(s["model"]) for s in studies)))
         return studies
 
     def _space_of(self, model: Any, config: dict[str, Any], unused: set[str]) -> dict[str, Any]:
@@ -250,8 +247,8 @@ class ParetoSweeper:
             url = st.storage_url(self.settings["storage"], sweep_dir)
             storage = st.open_storage(url)
             for i, s in enumerate(studies):
-                sampler = st.make_sampler(self.settings, i)
-                s["seed"] = self.settings["seed"] + i
+                s["seed"] = self.settings["seed"] + i  # studies differ, each reproducible
+                sampler = st.make_sampler(self.settings, s["seed"])
                 s["study"] = st.open_study(storage, s["name"], sampler, s["identity"])
             manifest.record(sweep_dir, "search", [])
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
@@ -316,7 +313,7 @@ class ParetoSweeper:
         if self.settings["startup"] == "sobol" and self.settings["sampler"] != "random":
             n = min(self.settings["n_startup_trials"], self.settings["n_trials"] - len(first))
             first += st.sobol_design(s["space"], n, s["seed"])
-        for params in first[: self.settings["n_trials"]]:
+        for params in first:
             s["study"].enqueue_trial(params, skip_if_exists=True)
 
     def _next_batch(

@@ -17,7 +17,7 @@ in one line before anything starts (:func:`check_space`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,7 +154,7 @@ def searchable(kind: str | None = None) -> list[str]:
     from cem.models.registry import kind_defaults, model_names, preset
 
     kinds = [kind] if kind else dict.fromkeys(preset(name)[0] for name in model_names())
-    known = [k for kind in kinds for k in _setting_keys(kind_defaults(kind), "model.")]
+    known = [k for each in kinds for k in _setting_keys(kind_defaults(each), "model.")]
     return [k for k in dict.fromkeys(known) if k not in ("model.name", "model.kind")]
 
 
@@ -167,6 +167,14 @@ def used_by(model: Mapping[str, Any]) -> list[str]:
     kind = get_kind(resolved["kind"])
     unused = {f"model.{k}" for k in (kind.unused(resolved) if kind.unused else ())}
     return [k for k in searchable(kind.name) if k not in unused]
+
+
+def unread(keys: set[str], models: Sequence[str]) -> CemError:
+    """The error for space settings that none of the searched ``models`` reads."""
+    return CemError(
+        f"hydra.sweeper.search.space.{sorted(keys)[0]} is not a setting that any searched "
+        f"model ({', '.join(models)}) reads; allowed: a setting one of them reads"
+    )
 
 
 def allowed_keys(parent: str) -> str:

@@ -70,11 +70,9 @@ def open_storage(url: str) -> Any:
         ) from None
 
 
-def make_sampler(settings: Mapping[str, Any], index: int) -> Any:
-    """The study's sampler; study ``index`` gets seed + index, so studies differ yet each is
-    reproducible."""
+def make_sampler(settings: Mapping[str, Any], seed: int) -> Any:
+    """A study's sampler, seeded with ``seed``."""
     optuna = optuna_module()
-    seed = settings["seed"] + index
     startup = settings["n_startup_trials"]
     name = settings["sampler"]
     if name == "gp":
