@@ -13,6 +13,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from omegaconf import OmegaConf
 
 from cem.cli import report_main, train_main
 from cem.sweep.settings import check_space
@@ -123,6 +124,36 @@ def test_the_design_counts_towards_n_trials(tmp_path: Path) -> None:
     assert [t.params for t in done] == [{"model.concept_loss_weight": 1.0}, *design]
 
 
+def test_zero_puts_alpha_zero_in_a_log_range(tmp_path: Path) -> None:
+    # zero: true adds the decade below low, which stands for alpha = 0 (no concept loss): over
+    # [0.001, 0.01] that is half of the study's range, and the first two Sobol points fall one
+    # in each half, so exactly one of them runs with alpha = 0, whatever the seed.
+    space = (
+        "+hydra.sweeper.search.space="
+        "{model.concept_loss_weight:{low:0.001,high:0.01,log:true,zero:true}}"
+    )
+    args = [
+        space if a.startswith("+hydra.sweeper.search.space=") else a
+        for a in search(tmp_path, n_trials=3)
+    ]
+    args.append("hydra.sweeper.search.n_startup_trials=2")
+    assert train_main(args) == 0
+    done = trials(tmp_path)
+    assert [t.state.name for t in done] == ["COMPLETE"] * 3
+    drawn = [t.params["model.concept_loss_weight"] for t in done]
+    ran = []
+    for n in range(3):
+        folder = tmp_path / STUDY / f"trial_00{n}"
+        config = OmegaConf.load(folder / ".hydra" / "config.yaml")
+        recorded = json.loads((folder / "trial.json").read_text())["params"]
+        assert recorded["model.concept_loss_weight"] == config.model.concept_loss_weight
+        ran.append(config.model.concept_loss_weight)
+    # alpha = 1.0, the default, is outside the range: no defaults trial, the design comes first
+    assert sorted(d < 0.001 for d in drawn[:2]) == [False, True]
+    for d, r in zip(drawn, ran, strict=True):
+        assert 1e-4 <= d <= 0.01 and (r == 0.0 if d < 0.001 else r == d)
+
+
 def test_the_preset_searches_each_model_on_the_settings_it_has(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -196,6 +227,17 @@ def test_bad_input_is_refused_in_one_line_and_nothing_is_lost(
         r"^cem-train: error: hydra.sweeper.search.space.model.training_intervention_prob is "
         r"not a setting that any searched model \(cbm_sigmoid\) reads; allowed: a setting one "
         r"of them reads$",
+    )
+    lr_zero = (
+        "+hydra.sweeper.search.space={model.optimizer.lr:{low:0.001,high:0.1,log:true,zero:true}}"
+    )
+    refused(  # 0 where the setting does not take it
+        [
+            lr_zero if a.startswith("+hydra.sweeper.search.space=") else a
+            for a in search(tmp_path / "x")
+        ],
+        r"^cem-train: error: hydra.sweeper.search.space.model.optimizer.lr.zero=0.0 is invalid; "
+        r"allowed: what model.optimizer.lr takes \(a finite number > 0\)$",
     )
     assert not (tmp_path / "x").exists()
     sweep = tmp_path / "sweep"

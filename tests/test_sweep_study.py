@@ -1,4 +1,5 @@
-"""The Pareto search's first trials: a scrambled Sobol design over its space."""
+"""The Pareto search's first trials: a scrambled Sobol design over its space; a log range that
+holds 0 too (``zero``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import math
 
 import pytest
 
+from cem.errors import CemError
 from cem.sweep.settings import check_space
-from cem.sweep.study import sobol_design
+from cem.sweep.study import distributions, run_value, sobol_design
 
 SPACE = check_space(
     {
@@ -46,6 +48,36 @@ def test_the_first_eight_points_fill_every_eighth_of_every_dimension(seed: int) 
     assert sorted(int(8 * u) for u in lr) == list(range(8))
     assert sorted(p["model.emb_size"] for p in points) == list(range(4, 12))  # each value once
     assert sorted(p["model.concept_weights"] for p in points) == ["balanced"] * 4 + ["none"] * 4
+
+
+def test_zero_gives_a_log_range_a_decade_that_stands_for_zero() -> None:
+    space = check_space(
+        {"model.concept_loss_weight": {"low": 0.001, "high": 10, "log": True, "zero": True}}
+    )
+    dim = space["model.concept_loss_weight"]
+    assert distributions(space)["model.concept_loss_weight"].low == pytest.approx(1e-4)
+    points = [p["model.concept_loss_weight"] for p in sobol_design(space, 16, seed=0)]
+    # 16 Sobol points over 5 decades: 16/5 of them in each, so 3 or 4 in the decade below low
+    below = [v for v in points if v < 0.001]
+    assert 3 <= len(below) <= 4 and all(v >= 1e-4 for v in below)
+    assert {run_value(dim, v) for v in below} == {0.0}
+    assert all(run_value(dim, v) == v for v in points if v >= 0.001)
+    plain = check_space({"model.concept_loss_weight": {"low": 0.001, "high": 10, "log": True}})
+    assert run_value(plain["model.concept_loss_weight"], 5e-4) == 5e-4  # no zero: as drawn
+
+
+@pytest.mark.parametrize(
+    "dim",
+    [
+        {"low": 0.001, "high": 10, "zero": True},
+        {"type": "int", "low": 1, "high": 10, "log": True, "zero": True},
+    ],
+)
+def test_zero_needs_a_float_on_a_log_scale(dim: dict[str, object]) -> None:
+    with pytest.raises(
+        CemError, match=r"\.zero=true is invalid with type: \w+, log: \w+; allowed: "
+    ):
+        check_space({"model.concept_loss_weight": dim})
 
 
 def _shapes(model: str, **overrides: object) -> list[tuple[int, ...]]:

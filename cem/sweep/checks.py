@@ -60,9 +60,12 @@ def check_sweeper(
             if key not in known:  # searched for the other models only
                 continue
             unused.discard(key)
-            which = ("choices", "choices") if dim["type"] == "choice" else ("low", "high")
-            values = dim["choices"] if dim["type"] == "choice" else [dim["low"], dim["high"]]
-            for bound, value in zip(which * len(values), values, strict=False):
+            if dim["type"] == "choice":
+                bounds = [("choices", c) for c in dim["choices"]]
+            else:
+                bounds = [("low", dim["low"]), ("high", dim["high"])]
+                bounds += [("zero", 0.0)] if dim["zero"] else []
+            for bound, value in bounds:
                 shown = int(value) if dim["type"] == "int" else value
                 text = override_value(shown, dim["repeat"])
                 run_cfg = compose("train", overrides=[*run, f"{key}={text}"])

@@ -47,6 +47,7 @@ from cem.sweep.launch import (
 from cem.sweep.lock import lock
 from cem.sweep.progress import SweepProgress
 from cem.sweep.settings import OBJECTIVES, unread
+from cem.sweep.study import run_value, search_low
 
 SEARCH_LOCK = ".cem-search.lock"
 ABANDONED_ATTR = "cem:abandoned"
@@ -111,6 +112,8 @@ def default_params(config: dict[str, Any], space: dict[str, dict[str, Any]]) -> 
                 continue
             if dim["low"] <= v <= dim["high"]:
                 params[key] = int(v) if dim["type"] == "int" else float(v)
+            elif dim["zero"] and v == 0:
+                params[key] = search_low(dim)
     return params
 
 
@@ -370,6 +373,7 @@ class ParetoSweeper:
 
         space = s["space"]
         subdir = trial_subdir(s["name"], number)
+        params = {k: run_value(space[k], params[k]) for k in space}
         values = [f"{k}={override_value(params[k], space[k]['repeat'])}" for k in space]
         overrides = [*s["overrides"], *values, f"hydra.sweep.subdir={_quote(subdir)}"]
         run_dir = sweep_dir / subdir
@@ -428,7 +432,10 @@ class ParetoSweeper:
                 flush=True,
             )
             for t in front:
-                shown = ", ".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in t.params.items())
+                shown = ", ".join(
+                    f"{k.split('.')[-1]}={_short(run_value(s['space'][k], v))}"
+                    for k, v in t.params.items()
+                )
                 print(
                     f"  trial {t.number}: task {100 * t.values[0]:.2f}%, concept "
                     f"{100 * t.values[1]:.2f}% ({shown})",

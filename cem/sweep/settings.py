@@ -11,6 +11,9 @@ combination, configured by :class:`SearchSettings`, whose ``space`` maps a run s
       model.extractor.hidden: {type: int, low: 16, high: 256, log: true, repeat: 2}  # [w, w]
       model.intervention_granularity: {type: choice, choices: [sample, batch]}
 
+``zero: true`` puts 0 in a log range too (alpha = 0: no concept loss, the task-only end of the
+trade-off): the search draws from one decade more below ``low``, and that decade stands for 0.
+
 A key that is not a setting of the run config, or a bound the setting does not allow, is refused
 in one line before anything starts (:func:`check_space`).
 """
@@ -66,13 +69,14 @@ class SweeperSettings:
 @dataclass
 class Dimension:
     """One setting searched: a number in [low, high] (``log``: on a log scale; ``type: int``:
-    whole numbers), or one of ``choices``; ``repeat``: the setting is a list of that many
-    copies of the value (``model.extractor.hidden: [w, w]``)."""
+    whole numbers; ``zero``: 0 too, see the module), or one of ``choices``; ``repeat``: the
+    setting is a list of that many copies of the value (``model.extractor.hidden: [w, w]``)."""
 
     type: str = setting("float", choice(DIMENSION_TYPES))
     low: float | None = setting(None, optional(number()))
     high: float | None = setting(None, optional(number()))
     log: bool = setting(False, flag())
+    zero: bool = setting(False, flag(), "0 too (a float on a log scale)")
     choices: list[Any] | None = None  # checked by resolve_dimension
     repeat: int | None = setting(None, optional(integer(1, 64)))
 
@@ -133,6 +137,11 @@ def resolve_dimension(name: str, values: Any) -> dict[str, Any]:
         raise CemError(f"{name}.high={high!r} is invalid; allowed: a number > low ({low!r})")
     if dim["log"] and low <= 0:
         raise CemError(f"{name}.low={low!r} is invalid; allowed: a number > 0 (log: true)")
+    if dim["zero"] and (dim["type"] != "float" or not dim["log"]):
+        raise CemError(
+            f"{name}.zero=true is invalid with type: {dim['type']}, log: "
+            f"{str(dim['log']).lower()}; allowed: zero with type: float and log: true"
+        )
     dim["low"], dim["high"] = low, high
     return dim
 

@@ -89,6 +89,20 @@ def make_sampler(settings: Mapping[str, Any], seed: int) -> Any:
     return optuna.samplers.RandomSampler(seed=seed)
 
 
+def search_low(dim: Mapping[str, Any]) -> float:
+    """Where the study's range of a number starts: ``low``, or with ``zero`` one decade below,
+    the decade that stands for 0 (:func:`run_value`)."""
+    return dim["low"] / 10 if dim.get("zero") else dim["low"]
+
+
+def run_value(dim: Mapping[str, Any], value: Any) -> Any:
+    """The run's value of a study's parameter: 0 for the decade below ``low`` of a ``zero``
+    dimension, the value itself otherwise."""
+    if dim.get("zero") and isinstance(value, (int, float)) and value < dim["low"]:
+        return 0.0
+    return value
+
+
 def sobol_design(space: Mapping[str, Mapping[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
     """``n`` points of a scrambled Sobol sequence over the space (seeded): the first trials of
     a study, spread over every dimension at once where ``n`` random draws may bunch up (the
@@ -109,7 +123,7 @@ def sobol_design(space: Mapping[str, Mapping[str, Any]], n: int, seed: int) -> l
                     min(int(u * len(dim["choices"])), len(dim["choices"]) - 1)
                 ]
                 continue
-            low, high = float(dim["low"]), float(dim["high"])
+            low, high = float(search_low(dim)), float(dim["high"])
             top = high + 1 if dim["type"] == "int" else high  # [low, high + 1): equal slices
             if dim["log"]:
                 v = math.exp(math.log(low) + u * (math.log(top) - math.log(low)))
@@ -133,7 +147,7 @@ def distributions(space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             out[key] = optuna.distributions.IntDistribution(dim["low"], dim["high"], log=dim["log"])
         else:
             out[key] = optuna.distributions.FloatDistribution(
-                dim["low"], dim["high"], log=dim["log"]
+                search_low(dim), dim["high"], log=dim["log"]
             )
     return out
 
