@@ -13,7 +13,7 @@ seed ``42 + r`` and seeds the search's sampler with ``r``. The target is judged 
 over replicates; each replicate's table is printed too, and the 95% interval of the mean
 difference (paired by replicate) says which rows differ by more than the noise.
 
-    python benchmarks/pareto.py                        # 3 replicates: outputs/bench_pareto/r{0,1,2}
+    python benchmarks/pareto.py                        # 6 replicates: outputs/bench_pareto/r0..r5
     python benchmarks/pareto.py --replicates 1 --datasets dot --models cem
     python benchmarks/pareto.py --search-extra hydra.sweeper.search.sampler=tpe --out outputs/tpe
 
@@ -83,7 +83,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--datasets", default="dot,trig")
     p.add_argument("--models", default="cbm_sigmoid,cem")
-    p.add_argument("--replicates", type=int, default=3, help="grid and search pairs (default 3)")
+    p.add_argument("--replicates", type=int, default=6, help="grid and search pairs (default 6)")
     p.add_argument("--out", default="outputs/bench_pareto")
     p.add_argument("--extra", nargs="*", default=[], help="extra overrides for both sweeps")
     p.add_argument(
