@@ -110,6 +110,13 @@ def test_the_same_seed_gives_the_same_search(tmp_path: Path) -> None:
     # then the Sobol design (n_startup_trials=1), seeded like the sampler
     assert runs[0][1][0] == sobol_design(check_space(space), 1, seed=0)[0]
     assert len({p["model.concept_loss_weight"] for p, _ in runs[0]}) == 3
+    # A dimension without zero is identified as it was before zero existed: a search started
+    # then resumes (tests below check that a study of another identity is refused).
+    study = optuna.load_study(study_name=STUDY, storage=f"sqlite:///{tmp_path / 'a' / 'study.db'}")
+    assert study.user_attrs["cem:identity"]["space"] == {
+        "model.concept_loss_weight": space["model.concept_loss_weight"]
+        | {"type": "float", "repeat": None, "choices": None}
+    }
 
 
 def test_the_design_counts_towards_n_trials(tmp_path: Path) -> None:

@@ -117,6 +117,12 @@ def default_params(config: dict[str, Any], space: dict[str, dict[str, Any]]) -> 
     return params
 
 
+def _identified(dim: dict[str, Any]) -> dict[str, Any]:
+    """A dimension as a study's identity records it: without ``zero`` when it is off, as
+    before ``zero`` existed, so a search started then still resumes."""
+    return {k: v for k, v in dim.items() if k != "zero" or v}
+
+
 def objectives(run_dir: Path) -> list[float] | None:
     """The run's validation task and concept accuracy, or None when they are not numbers."""
     from cem.report.runs import read_record
@@ -191,7 +197,7 @@ class ParetoSweeper:
             own = self._space_of(model, _get(base, "model") or {}, unused)
             identity = {
                 "config": _without(base, space),  # the searched settings do not identify it
-                "space": own,
+                "space": {k: _identified(d) for k, d in own.items()},
                 "objectives": list(OBJECTIVES),
             }
             studies.append(
