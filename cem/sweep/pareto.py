@@ -259,6 +259,7 @@ class ParetoSweeper:
                 s["seed"] = self.settings["seed"] + i  # studies differ, each reproducible
                 sampler = st.make_sampler(self.settings, s["seed"])
                 s["study"] = st.open_study(storage, s["name"], sampler, s["identity"])
+                s["dists"] = st.distributions(s["space"])  # what every trial is asked with
             manifest.record(sweep_dir, "search", [])
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         owner = st.Owner(sweep_dir)
@@ -361,7 +362,7 @@ class ParetoSweeper:
             study = s["study"]
             if counts[s["name"]] == 0:
                 self._enqueue_first(s)
-            trial = study.ask(fixed_distributions=st.distributions(s["space"]))
+            trial = study.ask(fixed_distributions=s["dists"])
             st.claim(study, trial._trial_id, owner)
             counts[s["name"]] += 1
             batch.append(self._job(s, trial.number, trial.params, sweep_dir))

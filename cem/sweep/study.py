@@ -97,8 +97,8 @@ def search_low(dim: Mapping[str, Any]) -> float:
 
 def run_value(dim: Mapping[str, Any], value: Any) -> Any:
     """The run's value of a study's parameter: 0 for the decade below ``low`` of a ``zero``
-    dimension, the value itself otherwise."""
-    if dim.get("zero") and isinstance(value, (int, float)) and value < dim["low"]:
+    dimension (a float: :func:`cem.sweep.settings.resolve_dimension`), the value otherwise."""
+    if dim.get("zero") and value < dim["low"]:
         return 0.0
     return value
 
